@@ -1,0 +1,81 @@
+"""The one scoping function over the organization tree, and the helpers built on it.
+
+A grant covers its organization's subtree: the tree is a materialized path, so "in scope" is a
+path-prefix test. Each app declares its role × action matrix in its own access.py and passes
+the roles of an action here. Users with several grants may pick one in the workspace
+(request.session["grant_id"]); then only that grant counts.
+"""
+
+from collections.abc import Collection
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from django.db.models import Model, Q, QuerySet
+from django.http import Http404
+
+from jiceng.accounts.models import Role, RoleGrant, User
+
+if TYPE_CHECKING:
+    from jiceng.orgs.models import Organization
+
+M = TypeVar("M", bound=Model)
+Roles = Collection[str]
+
+
+def user_grants(user: Any) -> list[RoleGrant]:
+    """The grants in force for this user (one if a grant is active), cached on the user object."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return []
+    cached = getattr(user, "_grants_cache", None)
+    if cached is None:
+        cached = list(RoleGrant.objects.filter(user=user).select_related("organization").order_by("organization__path"))
+        user._grants_cache = cached
+    active = getattr(user, "active_grant_id", None)
+    if active:
+        chosen = [g for g in cached if g.pk == active]
+        if chosen:
+            return chosen
+    return cached
+
+
+def allowed_paths(user: User, roles: Roles) -> list[str]:
+    """Tree paths covered by the user's grants whose role may do the action, with nested ones folded."""
+    paths = sorted({g.organization.path for g in user_grants(user) if g.role in roles})
+    folded: list[str] = []
+    for path in paths:
+        if not folded or not path.startswith(folded[-1]):
+            folded.append(path)
+    return folded
+
+
+def scope(qs: QuerySet[M], user: User, roles: Roles, path_field: str) -> QuerySet[M]:
+    """Filter a queryset to the user's part of the tree. Nothing in scope gives an empty queryset."""
+    paths = allowed_paths(user, roles)
+    if not paths:
+        return qs.none()
+    condition = Q()
+    for path in paths:
+        condition |= Q(**{f"{path_field}__startswith": path})
+    return qs.filter(condition)
+
+
+def can(user: User, roles: Roles, org: "Organization | None") -> bool:
+    """May the user act on this organization (or, with org None, anywhere)?"""
+    paths = allowed_paths(user, roles)
+    if org is None:
+        return bool(paths)
+    return any(org.path.startswith(p) for p in paths)
+
+
+def get_for_user(qs: QuerySet[M], user: User, roles: Roles, path_field: str, **lookup: Any) -> M:
+    """Fetch one object in scope. "Not yours" and "does not exist" give the same 404."""
+    obj = scope(qs, user, roles, path_field).filter(**lookup).first()
+    if obj is None:
+        raise Http404
+    return obj
+
+
+def roles_of(user: User) -> set[str]:
+    return {g.role for g in user_grants(user)}
+
+
+ALL_ROLES = frozenset(Role.values)

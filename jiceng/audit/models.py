@@ -1,0 +1,61 @@
+"""The audit ledger (审计账本): append-only, hash-chained events (domain.md §9.3, GB/T 22239-2019 安全审计)."""
+
+from typing import Any, NoReturn
+
+from django.conf import settings
+from django.db import models
+
+
+class LedgerError(Exception):
+    pass
+
+
+class EventQuerySet(models.QuerySet["Event"]):
+    def update(self, **kwargs: Any) -> NoReturn:
+        raise LedgerError("审计事件只能追加，不能修改")
+
+    def delete(self) -> NoReturn:  # type: ignore[override]
+        raise LedgerError("审计事件只能追加，不能删除")
+
+
+class Event(models.Model):
+    """One change, written in the same transaction as the change itself."""
+
+    seq = models.BigIntegerField(primary_key=True)
+    at = models.DateTimeField()
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    actor_label = models.CharField(max_length=150, blank=True)
+    org_path = models.CharField(max_length=255, blank=True, db_index=True)
+    org_name = models.CharField(max_length=200, blank=True)
+    action = models.CharField(max_length=80, db_index=True)
+    object_type = models.CharField(max_length=80, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    changes = models.JSONField(default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    objects = EventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["seq"]
+        indexes = [models.Index(fields=["object_type", "object_id"], name="audit_event_object")]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.action}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise LedgerError("审计事件只能追加，不能修改")
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise LedgerError("审计事件只能追加，不能删除")
+
+
+class LedgerHead(models.Model):
+    """Single row holding the chain's tail; locking it serializes appends so the chain never forks."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    seq = models.BigIntegerField(default=0)
+    hash = models.CharField(max_length=64, default="0" * 64)

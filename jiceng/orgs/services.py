@@ -1,0 +1,302 @@
+"""Writes to the organization registry. Each runs in one transaction and writes its audit event."""
+
+from datetime import date
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from pypinyin import Style, lazy_pinyin
+
+from jiceng.accounts.access import can
+from jiceng.accounts.models import User
+from jiceng.audit import services as audit
+from jiceng.lib import fieldcrypto
+from jiceng.lib.validators import normalize_id_number, normalize_phone
+from jiceng.orgs import access
+from jiceng.orgs.models import (
+    ALLOWED_PARENTS,
+    PARTY_ORG_KINDS,
+    STAGE_DATE_FIELD,
+    STAGE_ORDER,
+    TWO_NEW_KINDS,
+    Formation,
+    Member,
+    Organization,
+    OrgKind,
+    Person,
+    Post,
+    Stage,
+)
+
+
+def require(actor: User, action: str, org: Organization) -> None:
+    if not can(actor, access.roles(action), org):
+        raise PermissionDenied("您无权在该组织中进行此操作。")
+
+
+def name_initials(name: str) -> str:
+    return "".join(p[0] for p in lazy_pinyin(name, style=Style.FIRST_LETTER) if p).lower()
+
+
+# ---- organizations -------------------------------------------------------------------------
+
+
+def _check_formation(kind: str, formation: str, joint_party_org: Organization | None) -> None:
+    if kind not in TWO_NEW_KINDS:
+        if formation or joint_party_org:
+            raise ValidationError({"formation": "只有非公企业和社会组织需要填写党组织组建方式。"})
+        return
+    if formation not in Formation.values:
+        raise ValidationError({"formation": "请选择党组织组建方式：单独组建、联合组建或未组建。"})
+    if formation == Formation.JOINT and (joint_party_org is None or joint_party_org.kind != OrgKind.JOINT_BRANCH):
+        raise ValidationError({"joint_party_org": "联合组建的单位须指明所属的联合党支部。"})
+    if formation != Formation.JOINT and joint_party_org is not None:
+        raise ValidationError({"joint_party_org": "只有联合组建的单位才有所属联合党支部。"})
+
+
+def org_create(
+    *,
+    actor: User,
+    parent: Organization | None,
+    name: str,
+    code: str,
+    kind: str,
+    formation: str = "",
+    joint_party_org: Organization | None = None,
+    address: str = "",
+) -> Organization:
+    parent_kind = parent.kind if parent is not None else None
+    if kind not in ALLOWED_PARENTS:
+        raise ValidationError({"kind": "未知的组织类型。"})
+    if parent_kind not in ALLOWED_PARENTS[kind]:
+        parent_label = OrgKind(parent_kind).label if parent_kind else "顶层"
+        raise ValidationError({"kind": f"“{OrgKind(kind).label}”不能设在“{parent_label}”之下。"})
+    if parent is None:
+        if not actor.is_superuser:
+            raise PermissionDenied("只有系统初始化可以创建顶层组织。")
+    else:
+        require(actor, "org.change", parent)
+    _check_formation(kind, formation, joint_party_org)
+    fields = {"name": name.strip(), "code": code.strip(), "kind": kind, "formation": formation, "joint_party_org": joint_party_org, "address": address}
+    with transaction.atomic():
+        if Organization.objects.filter(code=fields["code"]).exists():
+            raise ValidationError({"code": f"编码 {code} 已被使用。"})
+        org = parent.add_child(**fields) if parent is not None else Organization.add_root(**fields)
+        audit.record(actor=actor, action="org.create", obj=org, org=org, changes={"name": org.name, "code": org.code, "kind": kind})
+    return org
+
+
+def org_update(*, actor: User, org: Organization, **changes: Any) -> Organization:
+    require(actor, "org.change", org)
+    allowed = {"name", "address", "formation", "joint_party_org", "is_active"}
+    if unknown := set(changes) - allowed:
+        raise ValidationError(f"不能修改字段：{', '.join(sorted(unknown))}")
+    with transaction.atomic():
+        org = Organization.objects.select_for_update().get(pk=org.pk)
+        before = audit.snapshot(org, changes)
+        for key, value in changes.items():
+            setattr(org, key, value)
+        _check_formation(org.kind, org.formation, org.joint_party_org)
+        org.save(update_fields=list(changes))
+        after = audit.snapshot(org, changes)
+        if "joint_party_org" in changes:
+            before["joint_party_org"] = getattr(before["joint_party_org"], "pk", None)
+            after["joint_party_org"] = getattr(after["joint_party_org"], "pk", None)
+        audit.record(actor=actor, action="org.update", obj=org, org=org, changes=audit.diff(before, after))
+    return org
+
+
+# ---- people --------------------------------------------------------------------------------
+
+
+def _secret_fields(id_number: str, phone: str) -> dict[str, str]:
+    fields = {}
+    if id_number:
+        value = normalize_id_number(id_number)
+        fields |= {
+            "id_number_encrypted": fieldcrypto.encrypt(value),
+            "id_number_hash": fieldcrypto.lookup_hash(value),
+            "id_number_masked": fieldcrypto.mask_id_number(value),
+        }
+    if phone:
+        value = normalize_phone(phone)
+        fields |= {
+            "phone_encrypted": fieldcrypto.encrypt(value),
+            "phone_hash": fieldcrypto.lookup_hash(value),
+            "phone_masked": fieldcrypto.mask_phone(value),
+        }
+    return fields
+
+
+PERSON_PLAIN_FIELDS = ("name", "gender", "birth_date", "ethnicity", "education", "address")
+
+
+def person_create(
+    *,
+    actor: User,
+    organization: Organization,
+    name: str,
+    gender: str,
+    birth_date: date | None = None,
+    ethnicity: str = "汉族",
+    education: str = "",
+    address: str = "",
+    id_number: str = "",
+    phone: str = "",
+) -> Person:
+    require(actor, "person.change", organization)
+    if not name.strip():
+        raise ValidationError({"name": "姓名不能为空。"})
+    person = Person(
+        organization=organization,
+        name=name.strip(),
+        name_initials=name_initials(name.strip()),
+        gender=gender,
+        birth_date=birth_date,
+        ethnicity=ethnicity,
+        education=education,
+        address=address,
+        **_secret_fields(id_number, phone),
+    )
+    person.full_clean(exclude=["organization"])
+    try:
+        with transaction.atomic():
+            person.save()
+            # The event never holds plain ID numbers or phones, only their masked forms.
+            audit.record(actor=actor, action="person.create", obj=person, org=organization, changes=_person_public(person))
+    except IntegrityError:
+        raise ValidationError({"id_number": "该身份证号已登记，请勿重复录入。"}) from None
+    return person
+
+
+def _person_public(person: Person) -> dict[str, Any]:
+    return {f: getattr(person, f) for f in (*PERSON_PLAIN_FIELDS, "id_number_masked", "phone_masked")}
+
+
+def person_update(*, actor: User, person: Person, id_number: str | None = None, phone: str | None = None, **changes: Any) -> Person:
+    require(actor, "person.change", person.organization)
+    if unknown := set(changes) - set(PERSON_PLAIN_FIELDS):
+        raise ValidationError(f"不能修改字段：{', '.join(sorted(unknown))}")
+    secrets = _secret_fields(id_number or "", phone or "")
+    try:
+        with transaction.atomic():
+            person = Person.objects.select_for_update().get(pk=person.pk)
+            before = _person_public(person)
+            for key, value in (changes | secrets).items():
+                setattr(person, key, value)
+            if "name" in changes:
+                person.name_initials = name_initials(person.name)
+            person.full_clean(exclude=["organization"])
+            person.save()
+            audit.record(actor=actor, action="person.update", obj=person, org=person.organization, changes=audit.diff(before, _person_public(person)))
+    except IntegrityError:
+        raise ValidationError({"id_number": "该身份证号已登记在另一人员名下。"}) from None
+    return person
+
+
+def person_reveal(*, actor: User, person: Person, field: str) -> str:
+    """Show one unmasked value; the look itself is an audited event (domain.md §9.1 recommendation)."""
+    require(actor, "person.reveal", person.organization)
+    source = {"id_number": person.id_number_encrypted, "phone": person.phone_encrypted}.get(field)
+    if source is None:
+        raise ValidationError("只能查看身份证号或手机号。")
+    with transaction.atomic():
+        audit.record(actor=actor, action="person.reveal", obj=person, org=person.organization, changes={"field": field})
+    return fieldcrypto.decrypt(source) if source else ""
+
+
+def find_person_by_id_number(id_number: str) -> Person | None:
+    return Person.objects.filter(id_number_hash=fieldcrypto.lookup_hash(normalize_id_number(id_number))).first()
+
+
+# ---- members and posts ---------------------------------------------------------------------
+
+
+def _check_stage_dates(stage: str, dates: dict[str, date | None]) -> None:
+    """The dates of the steps reached must be present and in order (domain.md §3.4)."""
+    reached = STAGE_ORDER[: STAGE_ORDER.index(Stage(stage)) + 1]
+    previous: date | None = None
+    for step in reached:
+        field = STAGE_DATE_FIELD[step]
+        value = dates.get(field)
+        if step == stage and value is None:
+            raise ValidationError({field: f"阶段为“{Stage(stage).label}”时须填写该阶段的日期。"})
+        if value is not None and previous is not None and value < previous:
+            raise ValidationError({field: f"“{Stage(step).label}”日期不能早于上一阶段。"})
+        previous = value or previous
+    for step in STAGE_ORDER[len(reached) :]:
+        if dates.get(STAGE_DATE_FIELD[step]):
+            raise ValidationError({STAGE_DATE_FIELD[step]: f"尚未到“{Stage(step).label}”阶段，不应填写该日期。"})
+
+
+def member_save(
+    *,
+    actor: User,
+    person: Person,
+    branch: Organization,
+    stage: str,
+    dates: dict[str, date | None],
+    work_unit: Organization | None = None,
+    residence_community: Organization | None = None,
+) -> Member:
+    """Create or update the member record of a person (the person must be in the actor's scope too)."""
+    require(actor, "member.change", branch)
+    require(actor, "person.change", person.organization)
+    if branch.kind not in PARTY_ORG_KINDS or branch.kind == OrgKind.PARTY_GROUP:
+        raise ValidationError({"branch": "党员须隶属于党委、党总支、党支部或联合党支部。"})
+    if stage not in Stage.values:
+        raise ValidationError({"stage": "未知的发展阶段。"})
+    _check_stage_dates(stage, dates)
+    values = {"branch": branch, "stage": stage, "work_unit": work_unit, "residence_community": residence_community, **dates}
+    with transaction.atomic():
+        member = Member.objects.select_for_update().filter(person=person).first()
+        if member is not None:
+            require(actor, "member.change", member.branch)
+            before = _member_public(member)
+            for key, value in values.items():
+                setattr(member, key, value)
+            member.save()
+            audit.record(actor=actor, action="member.update", obj=member, org=branch, changes=audit.diff(before, _member_public(member)))
+        else:
+            member = Member.objects.create(person=person, **values)
+            audit.record(actor=actor, action="member.create", obj=member, org=branch, changes=_member_public(member))
+    return member
+
+
+def _member_public(member: Member) -> dict[str, Any]:
+    data: dict[str, Any] = {"branch": member.branch_id, "stage": member.stage}
+    data["work_unit"] = member.work_unit_id
+    data["residence_community"] = member.residence_community_id
+    data |= {field: getattr(member, field) for field in STAGE_DATE_FIELD.values()}
+    return data
+
+
+def post_create(
+    *, actor: User, person: Person, organization: Organization, role: str, start_date: date, elected: bool = True, end_date: date | None = None
+) -> Post:
+    require(actor, "post.change", organization)
+    if end_date is not None and end_date < start_date:
+        raise ValidationError({"end_date": "离任日期不能早于任职日期。"})
+    with transaction.atomic():
+        duplicate = Post.objects.filter(person=person, organization=organization, role=role, end_date__isnull=True).exists()
+        if duplicate and end_date is None:
+            raise ValidationError({"role": "此人已在该组织担任该职务。"})
+        post = Post.objects.create(person=person, organization=organization, role=role, start_date=start_date, end_date=end_date, elected=elected)
+        audit.record(
+            actor=actor, action="post.create", obj=post, org=organization, changes={"person": person.pk, "role": role, "start_date": start_date}
+        )
+    return post
+
+
+def post_end(*, actor: User, post: Post, end_date: date) -> Post:
+    require(actor, "post.change", post.organization)
+    with transaction.atomic():
+        post = Post.objects.select_for_update().get(pk=post.pk)
+        if post.end_date is not None:
+            raise ValidationError("该职务已离任。")
+        if end_date < post.start_date:
+            raise ValidationError({"end_date": "离任日期不能早于任职日期。"})
+        post.end_date = end_date
+        post.save(update_fields=["end_date"])
+        audit.record(actor=actor, action="post.end", obj=post, org=post.organization, changes={"end_date": [None, end_date]})
+    return post

@@ -1,0 +1,16 @@
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from jiceng.web import views as web
+
+urlpatterns = [
+    path("", web.home, name="home"),
+    path("healthz", web.healthz, name="healthz"),
+    path("switch-grant/", web.switch_grant, name="switch_grant"),
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("orgs/", include("jiceng.orgs.urls")),
+    path("audit/", include("jiceng.audit.urls")),
+    path("accounts/", include("jiceng.accounts.urls")),
+    path("api/v1/", include("jiceng.api.urls")),
+]

@@ -1,0 +1,31 @@
+from typing import Any
+
+from django.http import HttpRequest
+
+from jiceng.accounts.access import roles_of, user_grants
+from jiceng.accounts.models import Role
+from jiceng.accounts.models import RoleGrant
+
+
+def workspace(request: HttpRequest) -> dict[str, Any]:
+    """Navigation and the organization switcher for the signed-in user."""
+    user = request.user
+    if not user.is_authenticated:
+        return {}
+    active = getattr(user, "active_grant_id", None)
+    all_grants = list(RoleGrant.objects.filter(user=user).select_related("organization")) if user.is_authenticated else []
+    roles = roles_of(user)  # type: ignore[arg-type]
+    staff = bool(roles & {Role.DISTRICT_ADMIN, Role.TOWN_STAFF, Role.VILLAGE_STAFF, Role.SUPERVISION})
+    return {
+        "all_grants": all_grants,
+        "active_grant_id": active,
+        "current_grants": user_grants(user),
+        "nav": {
+            "orgs": bool(roles - {Role.AUDITOR, Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN}),
+            "people": staff or Role.GRID_WORKER in roles,
+            "members": staff,
+            "imports": bool(roles & {Role.DISTRICT_ADMIN, Role.TOWN_STAFF, Role.VILLAGE_STAFF}),
+            "audit": Role.AUDITOR in roles,
+            "tokens": True,
+        },
+    }
