@@ -81,7 +81,10 @@ def org_create(
     with transaction.atomic():
         if Organization.objects.filter(code=fields["code"]).exists():
             raise ValidationError({"code": f"编码 {code} 已被使用。"})
-        org = parent.add_child(**fields) if parent is not None else Organization.add_root(**fields)
+        if parent is not None:
+            org = Organization.objects.add_child(parent, create_kwargs=fields)
+        else:
+            org = Organization.objects.add_root(create_kwargs=fields)
         audit.record(actor=actor, action="org.create", obj=org, org=org, changes={"name": org.name, "code": org.code, "kind": kind})
     return org
 
@@ -158,15 +161,22 @@ def person_create(
         address=address,
         **_secret_fields(id_number, phone),
     )
-    person.full_clean(exclude=["organization"])
+    person.full_clean(exclude=["organization"], validate_constraints=False)
     try:
         with transaction.atomic():
+            _refuse_duplicate_id(person)
             person.save()
             # The event never holds plain ID numbers or phones, only their masked forms.
             audit.record(actor=actor, action="person.create", obj=person, org=organization, changes=_person_public(person))
     except IntegrityError:
         raise ValidationError({"id_number": "该身份证号已登记，请勿重复录入。"}) from None
     return person
+
+
+def _refuse_duplicate_id(person: Person) -> None:
+    # The unique constraint still catches two imports racing; this gives the usual case a clear message.
+    if person.id_number_hash and Person.objects.filter(id_number_hash=person.id_number_hash).exclude(pk=person.pk).exists():
+        raise ValidationError({"id_number": "该身份证号已登记，请勿重复录入。"})
 
 
 def _person_public(person: Person) -> dict[str, Any]:
@@ -186,7 +196,8 @@ def person_update(*, actor: User, person: Person, id_number: str | None = None, 
                 setattr(person, key, value)
             if "name" in changes:
                 person.name_initials = name_initials(person.name)
-            person.full_clean(exclude=["organization"])
+            person.full_clean(exclude=["organization"], validate_constraints=False)
+            _refuse_duplicate_id(person)
             person.save()
             audit.record(actor=actor, action="person.update", obj=person, org=person.organization, changes=audit.diff(before, _person_public(person)))
     except IntegrityError:

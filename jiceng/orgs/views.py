@@ -1,29 +1,133 @@
-from django.http import HttpRequest, HttpResponse
+"""Registry pages: the organization tree, organization pages, people and members."""
+
+from datetime import date
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Prefetch, Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET, require_POST
+
+from jiceng.accounts.access import can
+from jiceng.orgs import rules, selectors, services
+from jiceng.orgs.access import roles
+from jiceng.orgs.models import GRASSROOTS_KINDS, PARTY_ORG_KINDS, Member, Organization, Post, Stage
 
 
+def _page(request: HttpRequest, qs):  # type: ignore[no-untyped-def]
+    return Paginator(qs, settings.PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def _require_any(request: HttpRequest, action: str) -> None:
+    if not can(request.user, roles(action), None):  # type: ignore[arg-type]
+        raise PermissionDenied
+
+
+@login_required
+@require_GET
 def tree(request: HttpRequest) -> HttpResponse:
-    raise NotImplementedError
+    _require_any(request, "org.view")
+    tops = list(selectors.top_orgs(request.user))  # type: ignore[arg-type]
+    children = {top.pk: list(Organization.objects.get_children(top)) for top in tops}
+    return render(request, "orgs/tree.html", {"tops": [(top, children[top.pk]) for top in tops]})
 
 
-def org_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    raise NotImplementedError
-
-
+@login_required
+@require_GET
 def org_children(request: HttpRequest, pk: int) -> HttpResponse:
-    raise NotImplementedError
+    org = selectors.get_org_for_user(request.user, pk)  # type: ignore[arg-type]
+    return render(request, "orgs/_partials/children.html", {"children": Organization.objects.get_children(org)})
 
 
+@login_required
+@require_GET
+def org_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request.user
+    org = selectors.get_org_for_user(user, pk)  # type: ignore[arg-type]
+    today = date.today()
+    visible_paths = [o.path for o in selectors.top_orgs(user)]  # type: ignore[arg-type]
+    breadcrumb = [a for a in Organization.objects.get_ancestors(org) if any(a.path.startswith(p) for p in visible_paths)]
+    members = Member.objects.none()
+    if can(user, roles("member.view"), org):  # type: ignore[arg-type]
+        members = Member.objects.filter(branch__path__startswith=org.path).select_related("person", "branch").order_by("branch__path", "person__name")
+    current = Q(end_date__isnull=True) | Q(end_date__gte=today)
+    posts = org.posts.filter(current).select_related("person").order_by("role")
+    party_orgs = []
+    if org.kind in GRASSROOTS_KINDS:
+        current_posts = Prefetch("posts", queryset=Post.objects.filter(current).select_related("person"), to_attr="current_posts")
+        party_orgs = list(Organization.objects.get_children(org).filter(kind__in=PARTY_ORG_KINDS).prefetch_related(current_posts))
+    context = {
+        "org": org,
+        "breadcrumb": breadcrumb,
+        "children": Organization.objects.get_children(org),
+        "warnings": rules.formation_warnings(org, today),
+        "yijiantiao": rules.yijiantiao([org], today).get(org.pk) if org.kind in GRASSROOTS_KINDS else None,
+        "posts": posts,
+        "party_orgs": party_orgs,
+        "members_page": _page(request, members),
+        "member_count": members.count(),
+        "full_count": members.filter(stage=Stage.FULL).count(),
+        "covered_units": org.covered_units.all(),
+        "grand_units": org.grand_committee_units.select_related("unit", "part_time_member"),
+        "pairings": org.paired_units.select_related("unit") if org.kind in GRASSROOTS_KINDS else org.pairings.select_related("community"),
+        "reserve_cadres": org.reserve_cadres.select_related("person"),
+        "can_export": can(user, roles("registry.export"), org),  # type: ignore[arg-type]
+    }
+    if request.htmx and request.GET.get("page"):  # type: ignore[attr-defined]
+        return render(request, "orgs/_partials/org_members.html", context)
+    return render(request, "orgs/org_detail.html", context)
+
+
+@login_required
+@require_GET
 def people(request: HttpRequest) -> HttpResponse:
-    raise NotImplementedError
+    _require_any(request, "person.view")
+    page = _page(request, selectors.people_for_user(request.user, request.GET))  # type: ignore[arg-type]
+    template = "orgs/_partials/people_rows.html" if request.htmx else "orgs/people.html"  # type: ignore[attr-defined]
+    return render(request, template, {"page": page, "q": request.GET.get("q", "")})
 
 
+@login_required
+@require_GET
 def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    raise NotImplementedError
+    user = request.user
+    person = selectors.get_person_for_user(user, pk)  # type: ignore[arg-type]
+    member = Member.objects.filter(person=person).select_related("branch", "work_unit", "residence_community").first()
+    return render(
+        request,
+        "orgs/person_detail.html",
+        {
+            "person": person,
+            "member": member,
+            "posts": person.posts.select_related("organization").order_by("-start_date"),
+            "can_reveal": can(user, roles("person.reveal"), person.organization),  # type: ignore[arg-type]
+            "age": person.age_on(date.today()),
+        },
+    )
 
 
+@login_required
+@require_POST
 def person_reveal(request: HttpRequest, pk: int, field: str) -> HttpResponse:
-    raise NotImplementedError
+    person = selectors.get_person_for_user(request.user, pk)  # type: ignore[arg-type]
+    if field not in {"id_number", "phone"}:
+        raise Http404
+    try:
+        value = services.person_reveal(actor=request.user, person=person, field=field)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        return HttpResponse(" ".join(exc.messages), status=400)
+    return render(request, "orgs/_partials/revealed.html", {"value": value or "（未登记）"})
 
 
+@login_required
+@require_GET
 def members(request: HttpRequest) -> HttpResponse:
-    raise NotImplementedError
+    _require_any(request, "member.view")
+    page = _page(request, selectors.members_for_user(request.user, request.GET))  # type: ignore[arg-type]
+    context = {"page": page, "q": request.GET.get("q", ""), "stage": request.GET.get("stage", ""), "stages": Stage.choices}
+    template = "orgs/_partials/member_rows.html" if request.htmx else "orgs/members.html"  # type: ignore[attr-defined]
+    return render(request, template, context)
+
