@@ -46,7 +46,9 @@ def tree(db: None) -> Tree:
     other_town = _node(district, "丙街道", "440799200", OrgKind.SUBDISTRICT)
     community_c = _node(other_town, "丙社区", "440799200101", OrgKind.COMMUNITY)
     # treebeard updates parents' numchild through queries; re-read so paths and counts are fresh
-    return Tree(*(Organization.objects.get(pk=o.pk) for o in (district, town, village_a, branch_a, village_b, branch_b, other_town, community_c)))
+    return Tree(
+        *(Organization.objects.get(pk=o.pk) for o in (district, town, village_a, branch_a, village_b, branch_b, other_town, community_c))
+    )
 
 
 def make_user(username: str, role: str | None = None, org: Organization | None = None) -> User:

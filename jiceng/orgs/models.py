@@ -126,9 +126,7 @@ class Person(models.Model):
     class Meta:
         verbose_name = _("人员")
         constraints = [
-            models.UniqueConstraint(
-                fields=["id_number_hash"], condition=~models.Q(id_number_hash=""), name="unique_person_id_number"
-            )
+            models.UniqueConstraint(fields=["id_number_hash"], condition=~models.Q(id_number_hash=""), name="unique_person_id_number")
         ]
 
     def __str__(self) -> str:
@@ -242,6 +240,9 @@ class ReserveCadre(models.Model):
         verbose_name = _("后备干部")
         constraints = [models.UniqueConstraint(fields=["organization", "person"], name="unique_reserve_cadre")]
 
+    def __str__(self) -> str:
+        return f"{self.person} @ {self.organization}"
+
 
 class GrandCommitteeUnit(models.Model):
     """A member unit of a community's grand party committee (社区大党委, domain.md §7.6)."""
@@ -255,6 +256,9 @@ class GrandCommitteeUnit(models.Model):
         verbose_name = _("大党委成员单位")
         constraints = [models.UniqueConstraint(fields=["community", "unit"], name="unique_grand_committee_unit")]
 
+    def __str__(self) -> str:
+        return f"{self.unit} → {self.community}"
+
 
 class Pairing(models.Model):
     """A district unit paired with a community or village (结对共建, domain.md §7.6)."""
@@ -267,3 +271,6 @@ class Pairing(models.Model):
     class Meta:
         verbose_name = _("结对共建")
         constraints = [models.UniqueConstraint(fields=["unit", "community", "agreement_date"], name="unique_pairing")]
+
+    def __str__(self) -> str:
+        return f"{self.unit} ⇄ {self.community}"

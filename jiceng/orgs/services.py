@@ -77,7 +77,14 @@ def org_create(
     else:
         require(actor, "org.change", parent)
     _check_formation(kind, formation, joint_party_org)
-    fields = {"name": name.strip(), "code": code.strip(), "kind": kind, "formation": formation, "joint_party_org": joint_party_org, "address": address}
+    fields = {
+        "name": name.strip(),
+        "code": code.strip(),
+        "kind": kind,
+        "formation": formation,
+        "joint_party_org": joint_party_org,
+        "address": address,
+    }
     with transaction.atomic():
         if Organization.objects.filter(code=fields["code"]).exists():
             raise ValidationError({"code": f"编码 {code} 已被使用。"})
@@ -113,7 +120,7 @@ def org_update(*, actor: User, org: Organization, **changes: Any) -> Organizatio
 
 
 def _secret_fields(id_number: str, phone: str) -> dict[str, str]:
-    fields = {}
+    fields: dict[str, str] = {}
     if id_number:
         value = normalize_id_number(id_number)
         fields |= {
@@ -199,7 +206,9 @@ def person_update(*, actor: User, person: Person, id_number: str | None = None, 
             person.full_clean(exclude=["organization"], validate_constraints=False)
             _refuse_duplicate_id(person)
             person.save()
-            audit.record(actor=actor, action="person.update", obj=person, org=person.organization, changes=audit.diff(before, _person_public(person)))
+            audit.record(
+                actor=actor, action="person.update", obj=person, org=person.organization, changes=audit.diff(before, _person_public(person))
+            )
     except IntegrityError:
         raise ValidationError({"id_number": "该身份证号已登记在另一人员名下。"}) from None
     return person
@@ -283,7 +292,14 @@ def _member_public(member: Member) -> dict[str, Any]:
 
 
 def post_create(
-    *, actor: User, person: Person, organization: Organization, role: str, start_date: date, elected: bool = True, end_date: date | None = None
+    *,
+    actor: User,
+    person: Person,
+    organization: Organization,
+    role: str,
+    start_date: date,
+    elected: bool = True,
+    end_date: date | None = None,
 ) -> Post:
     require(actor, "post.change", organization)
     if end_date is not None and end_date < start_date:
@@ -292,9 +308,15 @@ def post_create(
         duplicate = Post.objects.filter(person=person, organization=organization, role=role, end_date__isnull=True).exists()
         if duplicate and end_date is None:
             raise ValidationError({"role": "此人已在该组织担任该职务。"})
-        post = Post.objects.create(person=person, organization=organization, role=role, start_date=start_date, end_date=end_date, elected=elected)
+        post = Post.objects.create(
+            person=person, organization=organization, role=role, start_date=start_date, end_date=end_date, elected=elected
+        )
         audit.record(
-            actor=actor, action="post.create", obj=post, org=organization, changes={"person": person.pk, "role": role, "start_date": start_date}
+            actor=actor,
+            action="post.create",
+            obj=post,
+            org=organization,
+            changes={"person": person.pk, "role": role, "start_date": start_date},
         )
     return post
 

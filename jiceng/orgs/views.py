@@ -1,58 +1,64 @@
 """Registry pages: the organization tree, organization pages, people and members."""
 
 from datetime import date
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
-from django.db.models import Prefetch, Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.core.paginator import Page, Paginator
+from django.db.models import Prefetch, Q, QuerySet
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
 from jiceng.accounts.access import can
+from jiceng.lib.http import AuthedRequest
 from jiceng.orgs import rules, selectors, services
 from jiceng.orgs.access import roles
 from jiceng.orgs.models import GRASSROOTS_KINDS, PARTY_ORG_KINDS, Member, Organization, Post, Stage
 
 
-def _page(request: HttpRequest, qs):  # type: ignore[no-untyped-def]
+def _page(request: AuthedRequest, qs: QuerySet[Any]) -> Page[Any]:
     return Paginator(qs, settings.PAGE_SIZE).get_page(request.GET.get("page"))
 
 
-def _require_any(request: HttpRequest, action: str) -> None:
-    if not can(request.user, roles(action), None):  # type: ignore[arg-type]
+def _require_any(request: AuthedRequest, action: str) -> None:
+    if not can(request.user, roles(action), None):
         raise PermissionDenied
 
 
 @login_required
 @require_GET
-def tree(request: HttpRequest) -> HttpResponse:
+def tree(request: AuthedRequest) -> HttpResponse:
     _require_any(request, "org.view")
-    tops = list(selectors.top_orgs(request.user))  # type: ignore[arg-type]
+    tops = list(selectors.top_orgs(request.user))
     children = {top.pk: list(Organization.objects.get_children(top)) for top in tops}
     return render(request, "orgs/tree.html", {"tops": [(top, children[top.pk]) for top in tops]})
 
 
 @login_required
 @require_GET
-def org_children(request: HttpRequest, pk: int) -> HttpResponse:
-    org = selectors.get_org_for_user(request.user, pk)  # type: ignore[arg-type]
+def org_children(request: AuthedRequest, pk: int) -> HttpResponse:
+    org = selectors.get_org_for_user(request.user, pk)
     return render(request, "orgs/_partials/children.html", {"children": Organization.objects.get_children(org)})
 
 
 @login_required
 @require_GET
-def org_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def org_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     user = request.user
-    org = selectors.get_org_for_user(user, pk)  # type: ignore[arg-type]
+    org = selectors.get_org_for_user(user, pk)
     today = date.today()
-    visible_paths = [o.path for o in selectors.top_orgs(user)]  # type: ignore[arg-type]
+    visible_paths = [o.path for o in selectors.top_orgs(user)]
     breadcrumb = [a for a in Organization.objects.get_ancestors(org) if any(a.path.startswith(p) for p in visible_paths)]
     members = Member.objects.none()
-    if can(user, roles("member.view"), org):  # type: ignore[arg-type]
-        members = Member.objects.filter(branch__path__startswith=org.path).select_related("person", "branch").order_by("branch__path", "person__name")
+    if can(user, roles("member.view"), org):
+        members = (
+            Member.objects.filter(branch__path__startswith=org.path)
+            .select_related("person", "branch")
+            .order_by("branch__path", "person__name")
+        )
     current = Q(end_date__isnull=True) | Q(end_date__gte=today)
     posts = org.posts.filter(current).select_related("person").order_by("role")
     party_orgs = []
@@ -74,27 +80,27 @@ def org_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "grand_units": org.grand_committee_units.select_related("unit", "part_time_member"),
         "pairings": org.paired_units.select_related("unit") if org.kind in GRASSROOTS_KINDS else org.pairings.select_related("community"),
         "reserve_cadres": org.reserve_cadres.select_related("person"),
-        "can_export": can(user, roles("registry.export"), org),  # type: ignore[arg-type]
+        "can_export": can(user, roles("registry.export"), org),
     }
-    if request.htmx and request.GET.get("page"):  # type: ignore[attr-defined]
+    if request.htmx and request.GET.get("page"):
         return render(request, "orgs/_partials/org_members.html", context)
     return render(request, "orgs/org_detail.html", context)
 
 
 @login_required
 @require_GET
-def people(request: HttpRequest) -> HttpResponse:
+def people(request: AuthedRequest) -> HttpResponse:
     _require_any(request, "person.view")
-    page = _page(request, selectors.people_for_user(request.user, request.GET))  # type: ignore[arg-type]
-    template = "orgs/_partials/people_rows.html" if request.htmx else "orgs/people.html"  # type: ignore[attr-defined]
+    page = _page(request, selectors.people_for_user(request.user, request.GET))
+    template = "orgs/_partials/people_rows.html" if request.htmx else "orgs/people.html"
     return render(request, template, {"page": page, "q": request.GET.get("q", "")})
 
 
 @login_required
 @require_GET
-def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def person_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     user = request.user
-    person = selectors.get_person_for_user(user, pk)  # type: ignore[arg-type]
+    person = selectors.get_person_for_user(user, pk)
     member = Member.objects.filter(person=person).select_related("branch", "work_unit", "residence_community").first()
     return render(
         request,
@@ -103,7 +109,7 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "person": person,
             "member": member,
             "posts": person.posts.select_related("organization").order_by("-start_date"),
-            "can_reveal": can(user, roles("person.reveal"), person.organization),  # type: ignore[arg-type]
+            "can_reveal": can(user, roles("person.reveal"), person.organization),
             "age": person.age_on(date.today()),
         },
     )
@@ -111,12 +117,12 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def person_reveal(request: HttpRequest, pk: int, field: str) -> HttpResponse:
-    person = selectors.get_person_for_user(request.user, pk)  # type: ignore[arg-type]
+def person_reveal(request: AuthedRequest, pk: int, field: str) -> HttpResponse:
+    person = selectors.get_person_for_user(request.user, pk)
     if field not in {"id_number", "phone"}:
         raise Http404
     try:
-        value = services.person_reveal(actor=request.user, person=person, field=field)  # type: ignore[arg-type]
+        value = services.person_reveal(actor=request.user, person=person, field=field)
     except ValidationError as exc:
         return HttpResponse(" ".join(exc.messages), status=400)
     return render(request, "orgs/_partials/revealed.html", {"value": value or "（未登记）"})
@@ -124,10 +130,9 @@ def person_reveal(request: HttpRequest, pk: int, field: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def members(request: HttpRequest) -> HttpResponse:
+def members(request: AuthedRequest) -> HttpResponse:
     _require_any(request, "member.view")
-    page = _page(request, selectors.members_for_user(request.user, request.GET))  # type: ignore[arg-type]
+    page = _page(request, selectors.members_for_user(request.user, request.GET))
     context = {"page": page, "q": request.GET.get("q", ""), "stage": request.GET.get("stage", ""), "stages": Stage.choices}
-    template = "orgs/_partials/member_rows.html" if request.htmx else "orgs/members.html"  # type: ignore[attr-defined]
+    template = "orgs/_partials/member_rows.html" if request.htmx else "orgs/members.html"
     return render(request, template, context)
-

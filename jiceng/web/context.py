@@ -3,8 +3,7 @@ from typing import Any
 from django.http import HttpRequest
 
 from jiceng.accounts.access import roles_of, user_grants
-from jiceng.accounts.models import Role
-from jiceng.accounts.models import RoleGrant
+from jiceng.accounts.models import Role, RoleGrant
 
 
 def workspace(request: HttpRequest) -> dict[str, Any]:
@@ -14,7 +13,7 @@ def workspace(request: HttpRequest) -> dict[str, Any]:
         return {}
     active = getattr(user, "active_grant_id", None)
     all_grants = list(RoleGrant.objects.filter(user=user).select_related("organization")) if user.is_authenticated else []
-    roles = roles_of(user)  # type: ignore[arg-type]
+    roles = roles_of(user)
     staff = bool(roles & {Role.DISTRICT_ADMIN, Role.TOWN_STAFF, Role.VILLAGE_STAFF, Role.SUPERVISION})
     return {
         "all_grants": all_grants,

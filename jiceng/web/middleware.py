@@ -11,5 +11,5 @@ class ActiveGrantMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.user.is_authenticated:
-            request.user.active_grant_id = request.session.get("grant_id")  # type: ignore[union-attr]
+            request.user.active_grant_id = request.session.get("grant_id")  # type: ignore[union-attr,attr-defined]
         return self.get_response(request)

@@ -6,6 +6,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from jiceng.accounts.models import RoleGrant
+from jiceng.lib.http import AuthedRequest
 
 
 @require_GET
@@ -26,13 +27,13 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthedRequest) -> HttpResponse:
     return render(request, "web/home.html")
 
 
 @login_required
 @require_POST
-def switch_grant(request: HttpRequest) -> HttpResponse:
+def switch_grant(request: AuthedRequest) -> HttpResponse:
     grant_id = request.POST.get("grant_id", "")
     if grant_id and RoleGrant.objects.filter(pk=grant_id, user=request.user).exists():
         request.session["grant_id"] = int(grant_id)

@@ -43,7 +43,13 @@ def test_it_asks_for_a_committee_from_seven_full_members(tree: Tree) -> None:
 def test_it_counts_only_current_committee_posts(tree: Tree) -> None:
     people = _members(tree.branch_a, 7)
     for person in people[:3]:
-        Post.objects.create(person=person, organization=tree.branch_a, role=PostRole.COMMITTEE_MEMBER, start_date=date(2016, 1, 1), end_date=date(2021, 1, 1))
+        Post.objects.create(
+            person=person,
+            organization=tree.branch_a,
+            role=PostRole.COMMITTEE_MEMBER,
+            start_date=date(2016, 1, 1),
+            end_date=date(2021, 1, 1),
+        )
     assert "支部委员会" in _texts(tree.branch_a)
 
 
@@ -62,17 +68,27 @@ def test_it_warns_a_joint_branch_covering_more_than_five_units(tree: Tree) -> No
     joint = Organization.objects.add_child(tree.town, create_kwargs={"name": "联合支部", "code": "J1", "kind": OrgKind.JOINT_BRANCH})
     for i in range(5):
         Organization.objects.add_child(
-            tree.town, create_kwargs={"name": f"企业{i}", "code": f"E{i}", "kind": OrgKind.ENTERPRISE, "formation": Formation.JOINT, "joint_party_org": joint}
+            tree.town,
+            create_kwargs={
+                "name": f"企业{i}",
+                "code": f"E{i}",
+                "kind": OrgKind.ENTERPRISE,
+                "formation": Formation.JOINT,
+                "joint_party_org": joint,
+            },
         )
     assert "覆盖" not in _texts(joint)
     Organization.objects.add_child(
-        tree.town, create_kwargs={"name": "企业5", "code": "E5", "kind": OrgKind.ENTERPRISE, "formation": Formation.JOINT, "joint_party_org": joint}
+        tree.town,
+        create_kwargs={"name": "企业5", "code": "E5", "kind": OrgKind.ENTERPRISE, "formation": Formation.JOINT, "joint_party_org": joint},
     )
     assert "覆盖 6 个单位" in _texts(joint)
 
 
 def test_it_tells_a_unit_with_three_full_members_to_form_its_own_branch(tree: Tree) -> None:
-    firm = Organization.objects.add_child(tree.town, create_kwargs={"name": "某公司", "code": "E9", "kind": OrgKind.ENTERPRISE, "formation": Formation.NONE})
+    firm = Organization.objects.add_child(
+        tree.town, create_kwargs={"name": "某公司", "code": "E9", "kind": OrgKind.ENTERPRISE, "formation": Formation.NONE}
+    )
     _members(tree.branch_a, 2, work_unit=firm)
     assert "单独成立党支部" not in _texts(firm)
     _members(tree.branch_a, 1, work_unit=firm)
@@ -92,7 +108,7 @@ def _post(person: Person, org: Organization, role: str, start: date = date(2021,
 
 
 def test_it_derives_yijiantiao_from_current_posts(tree: Tree) -> None:
-    a, b = _members(tree.branch_a, 2)
+    (a,) = _members(tree.branch_a, 1)
     _post(a, tree.branch_a, PostRole.SECRETARY)
     _post(a, tree.village_a, PostRole.CHAIR)
     assert yijiantiao([tree.village_a], TODAY) == {tree.village_a.pk: False}  # a village also needs the 经联社 head
@@ -111,7 +127,9 @@ def test_it_does_not_count_different_people_or_ended_posts(tree: Tree) -> None:
 
 
 def test_a_community_needs_no_economic_association(tree: Tree) -> None:
-    branch = Organization.objects.add_child(tree.community_c, create_kwargs={"name": "丙社区党委", "code": "C1", "kind": OrgKind.PARTY_COMMITTEE})
+    branch = Organization.objects.add_child(
+        tree.community_c, create_kwargs={"name": "丙社区党委", "code": "C1", "kind": OrgKind.PARTY_COMMITTEE}
+    )
     (a,) = _members(branch, 1)
     _post(a, branch, PostRole.SECRETARY)
     _post(a, tree.community_c, PostRole.CHAIR)
