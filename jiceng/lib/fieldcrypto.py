@@ -64,6 +64,11 @@ def lookup_hash(plain: str) -> str:
     return hmac.new(keys()[0].mac_key, plain.encode(), hashlib.sha256).hexdigest()
 
 
+def lookup_hashes(plain: str) -> list[str]:
+    """The value's hash under every configured key, so lookups work mid-rotation too."""
+    return [hmac.new(key.mac_key, plain.encode(), hashlib.sha256).hexdigest() for key in keys()]
+
+
 def current_key_id() -> str:
     return keys()[0].key_id
 

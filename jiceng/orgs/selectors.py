@@ -41,7 +41,7 @@ def people_for_user(user: User, params: Mapping[str, str]) -> QuerySet[Person]:
     q = params.get("q", "").strip()
     if q:
         try:
-            qs = qs.filter(id_number_hash=fieldcrypto.lookup_hash(normalize_id_number(q)))
+            qs = qs.filter(id_number_hash__in=fieldcrypto.lookup_hashes(normalize_id_number(q)))
         except ValidationError:
             qs = qs.filter(_name_filter(q))
     if org := params.get("org", "").strip():

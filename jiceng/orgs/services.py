@@ -182,7 +182,10 @@ def person_create(
 
 def _refuse_duplicate_id(person: Person) -> None:
     # The unique constraint still catches two imports racing; this gives the usual case a clear message.
-    if person.id_number_hash and Person.objects.filter(id_number_hash=person.id_number_hash).exclude(pk=person.pk).exists():
+    if not person.id_number_encrypted:
+        return
+    hashes = fieldcrypto.lookup_hashes(fieldcrypto.decrypt(person.id_number_encrypted))
+    if Person.objects.filter(id_number_hash__in=hashes).exclude(pk=person.pk).exists():
         raise ValidationError({"id_number": "该身份证号已登记，请勿重复录入。"})
 
 
@@ -226,7 +229,7 @@ def person_reveal(*, actor: User, person: Person, field: str) -> str:
 
 
 def find_person_by_id_number(id_number: str) -> Person | None:
-    return Person.objects.filter(id_number_hash=fieldcrypto.lookup_hash(normalize_id_number(id_number))).first()
+    return Person.objects.filter(id_number_hash__in=fieldcrypto.lookup_hashes(normalize_id_number(id_number))).first()
 
 
 # ---- members and posts ---------------------------------------------------------------------
