@@ -40,9 +40,11 @@ class Warning:
 
 
 def _committee_size(org: Organization, today: date) -> int:
-    return Post.objects.filter(organization=org, role__in=PARTY_COMMITTEE_ROLES, start_date__lte=today).filter(
-        Q(end_date__isnull=True) | Q(end_date__gte=today)
-    ).count()
+    return (
+        Post.objects.filter(organization=org, role__in=PARTY_COMMITTEE_ROLES, start_date__lte=today)
+        .filter(Q(end_date__isnull=True) | Q(end_date__gte=today))
+        .count()
+    )
 
 
 def formation_warnings(org: Organization, today: date | None = None) -> list[Warning]:
@@ -55,21 +57,58 @@ def formation_warnings(org: Organization, today: date | None = None) -> list[War
         )
         full, members = counts["full"], counts["members"]
         if org.kind == OrgKind.BRANCH and full < BRANCH_MIN_FULL:
-            warnings.append(Warning("warning", f"正式党员仅 {full} 名，不足 {BRANCH_MIN_FULL} 名，宜与邻近单位组建联合党支部。", "《中国共产党支部工作条例（试行）》第五条"))
+            warnings.append(
+                Warning(
+                    "warning",
+                    f"正式党员仅 {full} 名，不足 {BRANCH_MIN_FULL} 名，宜与邻近单位组建联合党支部。",
+                    "《中国共产党支部工作条例（试行）》第五条",
+                )
+            )
         if org.kind in BRANCH_KINDS and full >= COMMITTEE_MIN_FULL and _committee_size(org, today) < 3:
-            warnings.append(Warning("warning", f"正式党员 {full} 名，已达 {COMMITTEE_MIN_FULL} 名以上，应设立支部委员会（现任委员不足3名）。", "《中国共产党支部工作条例（试行）》第十条"))
+            warnings.append(
+                Warning(
+                    "warning",
+                    f"正式党员 {full} 名，已达 {COMMITTEE_MIN_FULL} 名以上，应设立支部委员会（现任委员不足3名）。",
+                    "《中国共产党支部工作条例（试行）》第十条",
+                )
+            )
         if org.kind in BRANCH_KINDS and members >= PARTY_COMMITTEE_FROM:
-            warnings.append(Warning("info", f"党员 {members} 名，已达 {PARTY_COMMITTEE_FROM} 名以上，经批准可设立基层党委。", "《中国共产党农村基层组织工作条例》第五条"))
+            warnings.append(
+                Warning(
+                    "info",
+                    f"党员 {members} 名，已达 {PARTY_COMMITTEE_FROM} 名以上，经批准可设立基层党委。",
+                    "《中国共产党农村基层组织工作条例》第五条",
+                )
+            )
         elif org.kind in BRANCH_KINDS and members > GENERAL_BRANCH_OVER:
-            warnings.append(Warning("info", f"党员 {members} 名，超过 {GENERAL_BRANCH_OVER} 名，可设立党总支。", "《中国共产党农村基层组织工作条例》第五条"))
+            warnings.append(
+                Warning(
+                    "info", f"党员 {members} 名，超过 {GENERAL_BRANCH_OVER} 名，可设立党总支。", "《中国共产党农村基层组织工作条例》第五条"
+                )
+            )
     if org.kind == OrgKind.JOINT_BRANCH:
         covered = org.covered_units.count()
         if covered > JOINT_MAX_UNITS:
-            warnings.append(Warning("warning", f"联合党支部覆盖 {covered} 个单位，超过一般不超过 {JOINT_MAX_UNITS} 个的要求。", "《中国共产党支部工作条例（试行）》第五条"))
-    if org.kind in UNIT_KINDS and org.formation != Formation.SINGLE:
+            warnings.append(
+                Warning(
+                    "warning",
+                    f"联合党支部覆盖 {covered} 个单位，超过一般不超过 {JOINT_MAX_UNITS} 个的要求。",
+                    "《中国共产党支部工作条例（试行）》第五条",
+                )
+            )
+    if org.kind in UNIT_KINDS:
+        has_own = Organization.objects.get_children(org).filter(kind__in=PARTY_ORG_KINDS).exists()
         full = Member.objects.filter(work_unit=org, stage=Stage.FULL).count()
-        if full >= BRANCH_MIN_FULL:
-            warnings.append(Warning("warning", f"本单位有正式党员 {full} 名，达到 {BRANCH_MIN_FULL} 名以上，应当单独成立党支部。", "《中国共产党支部工作条例（试行）》第五条；《中国共产党章程》第三十条"))
+        if not has_own and full >= BRANCH_MIN_FULL:
+            warnings.append(
+                Warning(
+                    "warning",
+                    f"本单位有正式党员 {full} 名，达到 {BRANCH_MIN_FULL} 名以上，应当单独成立党支部。",
+                    "《中国共产党支部工作条例（试行）》第五条；《中国共产党章程》第三十条",
+                )
+            )
+        elif not has_own and org.formation == Formation.SINGLE:
+            warnings.append(Warning("warning", "登记为单独组建，但尚未登记本单位的党组织。", "《中国共产党章程》第三十条"))
     return warnings
 
 
@@ -89,7 +128,9 @@ def yijiantiao(orgs: Iterable[Organization], today: date | None = None) -> dict[
         Post.objects.filter(start_date__lte=today)
         .filter(Q(end_date__isnull=True) | Q(end_date__gte=today))
         .filter(role__in=[PostRole.SECRETARY, PostRole.CHAIR, PostRole.COOP_HEAD])
-        .filter(Q(organization__in=places) | Q(organization__depth=depth + 1, organization__kind__in=PARTY_ORG_KINDS, role=PostRole.SECRETARY))
+        .filter(
+            Q(organization__in=places) | Q(organization__depth=depth + 1, organization__kind__in=PARTY_ORG_KINDS, role=PostRole.SECRETARY)
+        )
         .filter(Q(*[Q(organization__path__startswith=p) for p in by_path], _connector=Q.OR))
         .values_list("organization__path", "organization__kind", "role", "person_id")
     )

@@ -95,7 +95,24 @@ def test_it_tells_a_unit_with_three_full_members_to_form_its_own_branch(tree: Tr
     assert "单独成立党支部" in _texts(firm)
     firm.formation = Formation.SINGLE
     firm.save(update_fields=["formation"])
-    assert _texts(firm) == ""
+    assert "尚未登记本单位的党组织" not in _texts(firm) and "单独成立党支部" in _texts(firm)
+    Organization.objects.add_child(firm, create_kwargs={"name": "某公司党支部", "code": "E9D1", "kind": OrgKind.BRANCH})
+    assert _texts(Organization.objects.get(pk=firm.pk)) == ""
+
+
+def test_an_organ_with_its_own_branch_is_not_warned(tree: Tree) -> None:
+    organ = Organization.objects.add_child(tree.district, create_kwargs={"name": "区某局", "code": "G1", "kind": OrgKind.ORGAN})
+    _members(tree.branch_a, 5, work_unit=organ)
+    assert "单独成立党支部" in _texts(organ)
+    Organization.objects.add_child(organ, create_kwargs={"name": "区某局机关党支部", "code": "G1D1", "kind": OrgKind.BRANCH})
+    assert _texts(Organization.objects.get(pk=organ.pk)) == ""
+
+
+def test_a_single_formation_without_its_branch_is_flagged(tree: Tree) -> None:
+    firm = Organization.objects.add_child(
+        tree.town, create_kwargs={"name": "某公司", "code": "E8", "kind": OrgKind.ENTERPRISE, "formation": Formation.SINGLE}
+    )
+    assert "尚未登记本单位的党组织" in _texts(firm)
 
 
 def test_every_warning_names_its_basis(tree: Tree) -> None:

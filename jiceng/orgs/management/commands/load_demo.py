@@ -1,0 +1,15 @@
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from jiceng.orgs.demo import load_demo
+
+
+class Command(BaseCommand):
+    help = "Load the Pengjiang demo district (deterministic; if it is already loaded, only print the demo logins)."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            load_demo(stdout=self.stdout)
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
