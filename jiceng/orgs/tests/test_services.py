@@ -142,7 +142,13 @@ def test_it_requires_a_joint_branch_for_joint_formation(personas: Personas, tree
         services.org_create(actor=personas.town_staff, parent=tree.town, name="某村", code="E3", kind=OrgKind.VILLAGE, formation="single")
     joint = services.org_create(actor=personas.town_staff, parent=tree.town, name="联合支部", code="J1", kind=OrgKind.JOINT_BRANCH)
     firm = services.org_create(
-        actor=personas.town_staff, parent=tree.town, name="某公司", code="E4", kind=OrgKind.ENTERPRISE, formation=Formation.JOINT, joint_party_org=joint
+        actor=personas.town_staff,
+        parent=tree.town,
+        name="某公司",
+        code="E4",
+        kind=OrgKind.ENTERPRISE,
+        formation=Formation.JOINT,
+        joint_party_org=joint,
     )
     assert firm.joint_party_org == joint
 
@@ -164,7 +170,11 @@ def _dates(**kw: date | None) -> dict[str, date | None]:
 def test_it_saves_a_member_with_dates_in_order(personas: Personas, tree: Tree, person_b: Person) -> None:
     person = _person(personas, tree)
     member = services.member_save(
-        actor=personas.secretary_a, person=person, branch=tree.branch_a, stage=Stage.ACTIVIST, dates=_dates(applied_on=date(2024, 1, 1), activist_on=date(2024, 6, 1))
+        actor=personas.secretary_a,
+        person=person,
+        branch=tree.branch_a,
+        stage=Stage.ACTIVIST,
+        dates=_dates(applied_on=date(2024, 1, 1), activist_on=date(2024, 6, 1)),
     )
     assert member.stage == Stage.ACTIVIST and Event.objects.filter(action="member.create").exists()
     services.member_save(
@@ -197,15 +207,31 @@ def test_it_refuses_stage_dates_out_of_order(personas: Personas, tree: Tree, sta
 def test_it_refuses_a_member_in_a_non_party_org_or_other_village(personas: Personas, tree: Tree, person_b: Person) -> None:
     person = _person(personas, tree)
     with pytest.raises(ValidationError, match="党员须隶属"):
-        services.member_save(actor=personas.secretary_a, person=person, branch=tree.village_a, stage=Stage.APPLICANT, dates=_dates(applied_on=date(2024, 1, 1)))
+        services.member_save(
+            actor=personas.secretary_a,
+            person=person,
+            branch=tree.village_a,
+            stage=Stage.APPLICANT,
+            dates=_dates(applied_on=date(2024, 1, 1)),
+        )
     with pytest.raises(PermissionDenied):
-        services.member_save(actor=personas.secretary_a, person=person_b, branch=tree.branch_a, stage=Stage.APPLICANT, dates=_dates(applied_on=date(2024, 1, 1)))
+        services.member_save(
+            actor=personas.secretary_a,
+            person=person_b,
+            branch=tree.branch_a,
+            stage=Stage.APPLICANT,
+            dates=_dates(applied_on=date(2024, 1, 1)),
+        )
 
 
 def test_it_opens_and_ends_a_post(personas: Personas, tree: Tree, person_a: Person) -> None:
-    post = services.post_create(actor=personas.secretary_a, person=person_a, organization=tree.branch_a, role=PostRole.SECRETARY, start_date=date(2021, 5, 1))
+    post = services.post_create(
+        actor=personas.secretary_a, person=person_a, organization=tree.branch_a, role=PostRole.SECRETARY, start_date=date(2021, 5, 1)
+    )
     with pytest.raises(ValidationError, match="已在该组织担任"):
-        services.post_create(actor=personas.secretary_a, person=person_a, organization=tree.branch_a, role=PostRole.SECRETARY, start_date=date(2022, 1, 1))
+        services.post_create(
+            actor=personas.secretary_a, person=person_a, organization=tree.branch_a, role=PostRole.SECRETARY, start_date=date(2022, 1, 1)
+        )
     with pytest.raises(ValidationError, match="不能早于"):
         services.post_end(actor=personas.secretary_a, post=post, end_date=date(2020, 1, 1))
     services.post_end(actor=personas.secretary_a, post=post, end_date=date(2026, 5, 1))
@@ -214,4 +240,10 @@ def test_it_opens_and_ends_a_post(personas: Personas, tree: Tree, person_a: Pers
     assert Post.objects.get().end_date == date(2026, 5, 1)
     assert list(Event.objects.filter(action__startswith="post.").values_list("action", flat=True)) == ["post.create", "post.end"]
     with pytest.raises(PermissionDenied):
-        services.post_create(actor=personas.secretary_b, person=person_a, organization=tree.branch_a, role=PostRole.COMMITTEE_MEMBER, start_date=date(2021, 5, 1))
+        services.post_create(
+            actor=personas.secretary_b,
+            person=person_a,
+            organization=tree.branch_a,
+            role=PostRole.COMMITTEE_MEMBER,
+            start_date=date(2021, 5, 1),
+        )
