@@ -1,0 +1,88 @@
+"""A village secretary browses members, imports a file with a bad row, and cannot reach village B."""
+
+import io
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+from playwright.sync_api import Page, expect
+
+from jiceng.browser_tests.conftest import shot
+from jiceng.conftest import PASSWORD, Personas, Tree
+from jiceng.orgs.importing import COLUMNS
+from jiceng.orgs.models import Person
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _login(page: Page, base: str, username: str, password: str = PASSWORD) -> None:
+    page.goto(f"{base}/login/")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(password)
+    page.get_by_role("button", name="登录").click()
+
+
+def _import_file(path: Path, tree: Tree) -> Path:
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append([c.header for c in COLUMNS])
+    rows = [
+        {
+            "name": "王小明",
+            "gender": "男",
+            "id_number": "440703199203041233",
+            "organization": tree.village_a.code,
+            "branch": tree.branch_a.code,
+            "stage": "入党申请人",
+            "applied_on": "2025-03-01",
+        },
+        {"name": "错误行", "gender": "男", "id_number": "440703199203041230", "organization": tree.village_a.code},
+    ]
+    for row in rows:
+        ws.append([row.get(c.key, "") for c in COLUMNS])
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    path.write_bytes(buffer.getvalue())
+    return path
+
+
+def test_village_secretary_flow(
+    live_server, page: Page, personas: Personas, tree: Tree, person_a: Person, person_b: Person, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    base = live_server.url
+    _login(page, base, "secretary_a")
+    expect(page.get_by_role("heading", name="secretary_a，您好")).to_be_visible()
+
+    page.get_by_role("link", name="党员", exact=True).click()
+    expect(page.get_by_role("cell", name="张三")).to_be_visible()
+    expect(page.get_by_text("李四")).to_have_count(0)
+    shot(page, "members")
+
+    page.get_by_role("link", name="张三").click()
+    expect(page.locator("#id-number")).to_have_text("440703********1234")
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.locator("#id-number + button").click()
+    expect(page.locator("#id-number")).to_have_text("440703198001011234")
+
+    page.get_by_role("link", name="导入").click()
+    page.locator("input[type=file]").set_input_files(str(_import_file(tmp_path / "名单.xlsx", tree)))
+    page.get_by_role("button", name="上传并检查").click()
+    errors = page.locator("table", has=page.get_by_text("校验位"))
+    expect(errors).to_contain_text("3")  # the bad row is row 3 of the sheet
+    expect(errors).to_contain_text("身份证号")
+    expect(page.get_by_role("button", name="全部导入")).to_be_disabled()
+    shot(page, "import-preview")
+    page.get_by_role("button", name="仅导入有效行").click()
+    expect(page.get_by_text("已导入")).to_be_visible()
+    assert Person.objects.filter(name="王小明").exists() and not Person.objects.filter(name="错误行").exists()
+
+    page.goto(f"{base}/orgs/people/{person_b.pk}/")
+    expect(page.get_by_role("heading", name="页面不存在")).to_be_visible()
+    expect(page.get_by_text("李四")).to_have_count(0)
+
+
+def test_lockout_is_shown_in_chinese(live_server, page: Page, personas: Personas) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(5):
+        _login(page, live_server.url, "secretary_b", "wrong-password")
+    expect(page.get_by_role("heading", name="账号已锁定")).to_be_visible()

@@ -1,0 +1,275 @@
+"""Excel export of the registry lists, limited to the viewer's scope, each export audited.
+
+The filter functions here are the ones the list pages use too, so a download always holds what
+the page showed. Exports carry masked ID numbers and phones only (domain.md §9.1).
+"""
+
+import tempfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import IO, Any
+
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop as N_
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+
+from jiceng.accounts.access import scope, user_grants
+from jiceng.accounts.models import User
+from jiceng.audit import services as audit
+from jiceng.orgs.access import MATRIX
+from jiceng.orgs.models import STAGE_DATE_FIELD, STAGE_ORDER, Member, Organization, Person, Post, PostRole, Stage
+
+# ---- filters shared with the list pages -----------------------------------------------------------
+
+
+def _name_filter(qs: QuerySet[Any], q: str, prefix: str = "") -> QuerySet[Any]:
+    """Name or pinyin initials contain q (张三 is found by 张, 三 or zs)."""
+    q = q.strip()
+    if not q:
+        return qs
+    return qs.filter(Q(**{f"{prefix}name__icontains": q}) | Q(**{f"{prefix}name_initials__icontains": q.lower()}))
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value or "")
+    except ValueError:
+        return None
+
+
+def filter_people(qs: QuerySet[Person], params: Mapping[str, str]) -> QuerySet[Person]:
+    """GET filters of the people list: q (name or initials), stage (of the person's member record)."""
+    qs = _name_filter(qs, params.get("q", ""))
+    if (stage := params.get("stage", "")) in Stage.values:
+        qs = qs.filter(member__stage=stage)
+    return qs
+
+
+def filter_members(qs: QuerySet[Member], params: Mapping[str, str]) -> QuerySet[Member]:
+    """GET filters of the members list: q, stage, branch (an organization id)."""
+    qs = _name_filter(qs, params.get("q", ""), "person__")
+    if (stage := params.get("stage", "")) in Stage.values:
+        qs = qs.filter(stage=stage)
+    if (branch := _int(params.get("branch"))) is not None:
+        qs = qs.filter(branch_id=branch)
+    return qs
+
+
+def filter_posts(qs: QuerySet[Post], params: Mapping[str, str]) -> QuerySet[Post]:
+    """GET filters of a posts list: q (holder's name or initials), role, current=1 for posts still held."""
+    qs = _name_filter(qs, params.get("q", ""), "person__")
+    if (role := params.get("role", "")) in PostRole.values:
+        qs = qs.filter(role=role)
+    if params.get("current") == "1":
+        qs = qs.filter(end_date__isnull=True)
+    return qs
+
+
+FILTER_KEYS = ("q", "stage", "branch", "role", "current")
+
+
+def used_filters(params: Mapping[str, str]) -> dict[str, str]:
+    return {key: params[key] for key in FILTER_KEYS if params.get(key)}
+
+
+# ---- writing the workbook ------------------------------------------------------------------------
+
+
+@dataclass
+class Export:
+    file: IO[bytes]
+    filename: str
+    rows: int
+
+
+def _cell(ws: WriteOnlyWorksheet, value: Any) -> Any:
+    if isinstance(value, str):
+        cell = WriteOnlyCell(ws, value)
+        # A name like "=HYPERLINK(...)" must stay text, never become a formula (CSV/Excel injection).
+        cell.data_type = "s"
+        return cell
+    return value
+
+
+def _workbook(title: str, headers: list[tuple[str, int]], rows: Iterable[list[Any]]) -> tuple[IO[bytes], int]:
+    """Write-only workbook spooled to a temporary file, so memory stays flat however many rows."""
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(title)
+    for index, (_header, width) in enumerate(headers, start=1):
+        ws.column_dimensions[get_column_letter(index)].width = width
+    ws.freeze_panes = "A2"
+    bold = Font(bold=True)
+    header_cells = []
+    for header, _width in headers:
+        cell = WriteOnlyCell(ws, _(header))
+        cell.font = bold
+        header_cells.append(cell)
+    ws.append(header_cells)
+    count = 0
+    for values in rows:
+        ws.append([_cell(ws, v) for v in values])
+        count += 1
+    out = tempfile.TemporaryFile()  # noqa: SIM115 -- the FileResponse closes it once sent
+    wb.save(out)
+    out.seek(0)
+    return out, count
+
+
+def _label(choices: Any, value: str) -> str:
+    return str(choices(value).label) if value in choices.values else value
+
+
+def _audit(actor: User, which: str, params: Mapping[str, str], rows: int, org: Organization | None) -> None:
+    if org is None:
+        grants = [g for g in user_grants(actor) if g.role in MATRIX["registry.export"]]
+        org = grants[0].organization if len(grants) == 1 else None
+    changes = {"list": which, "filters": used_filters(params), "rows": rows}
+    with transaction.atomic():
+        audit.record(actor=actor, action="registry.export", org=org, changes=changes)
+
+
+def _filename(label: str) -> str:
+    return f"{label}-{timezone.localdate():%Y%m%d}.xlsx"
+
+
+# ---- the three lists -----------------------------------------------------------------------------
+
+MEMBER_HEADERS = [
+    (N_("姓名"), 10),
+    (N_("性别"), 6),
+    (N_("身份证号"), 22),
+    (N_("手机号"), 14),
+    (N_("所在党组织"), 20),
+    (N_("党组织编码"), 18),
+    (N_("发展阶段"), 12),
+    (N_("申请入党日期"), 14),
+    (N_("确定积极分子日期"), 14),
+    (N_("确定发展对象日期"), 14),
+    (N_("接收预备党员日期"), 14),
+    (N_("转正日期"), 14),
+    (N_("所属组织"), 16),
+]
+
+
+def members_queryset(actor: User, params: Mapping[str, str], within: Organization | None = None) -> QuerySet[Member]:
+    qs = scope(Member.objects.all(), actor, MATRIX["registry.export"], "branch__path")
+    if within is not None:
+        qs = qs.filter(branch__path__startswith=within.path)
+    qs = filter_members(qs, params)
+    return qs.select_related("person", "person__organization", "branch").order_by("branch__path", "person__name_initials", "pk")
+
+
+def export_members(*, actor: User, params: Mapping[str, str], within: Organization | None = None) -> Export:
+    """Members in the actor's scope (and under `within`, which the caller has checked is in scope)."""
+    file, count = _workbook(_("党员名册"), MEMBER_HEADERS, _member_rows(members_queryset(actor, params, within)))
+    _audit(actor, "members", params, count, within)
+    return Export(file=file, filename=_filename(_("党员名册") if within is None else f"{_('党员名册')}-{within.name}"), rows=count)
+
+
+def _member_rows(qs: QuerySet[Member]) -> Iterable[list[Any]]:
+    for m in qs.iterator(chunk_size=2000):
+        p = m.person
+        dates = [getattr(m, STAGE_DATE_FIELD[s]) for s in STAGE_ORDER]
+        yield [
+            p.name,
+            p.get_gender_display(),
+            p.id_number_masked,
+            p.phone_masked,
+            m.branch.name,
+            m.branch.code,
+            _label(Stage, m.stage),
+            *dates,
+            p.organization.name,
+        ]
+
+
+PEOPLE_HEADERS = [
+    (N_("姓名"), 10),
+    (N_("性别"), 6),
+    (N_("身份证号"), 22),
+    (N_("手机号"), 14),
+    (N_("出生日期"), 12),
+    (N_("民族"), 8),
+    (N_("学历"), 10),
+    (N_("住址"), 30),
+    (N_("所属组织"), 16),
+    (N_("所属组织编码"), 16),
+    (N_("党组织"), 20),
+    (N_("发展阶段"), 12),
+]
+
+
+def people_queryset(actor: User, params: Mapping[str, str]) -> QuerySet[Person]:
+    qs = scope(Person.objects.all(), actor, MATRIX["registry.export"], "organization__path")
+    qs = filter_people(qs, params)
+    return qs.select_related("organization", "member", "member__branch").order_by("organization__path", "name_initials", "pk")
+
+
+def _people_rows(qs: QuerySet[Person]) -> Iterable[list[Any]]:
+    for p in qs.iterator(chunk_size=2000):
+        member = getattr(p, "member", None)
+        yield [
+            p.name,
+            p.get_gender_display(),
+            p.id_number_masked,
+            p.phone_masked,
+            p.birth_date,
+            p.ethnicity,
+            p.get_education_display(),
+            p.address,
+            p.organization.name,
+            p.organization.code,
+            member.branch.name if member else "",
+            _label(Stage, member.stage) if member else "",
+        ]
+
+
+def export_people(*, actor: User, params: Mapping[str, str]) -> Export:
+    file, count = _workbook(_("人员名册"), PEOPLE_HEADERS, _people_rows(people_queryset(actor, params)))
+    _audit(actor, "people", params, count, None)
+    return Export(file=file, filename=_filename(_("人员名册")), rows=count)
+
+
+POST_HEADERS = [
+    (N_("姓名"), 10),
+    (N_("身份证号"), 22),
+    (N_("任职组织"), 20),
+    (N_("任职组织编码"), 18),
+    (N_("职务"), 14),
+    (N_("任职日期"), 12),
+    (N_("离任日期"), 12),
+    (N_("选举产生"), 8),
+]
+
+
+def posts_queryset(actor: User, params: Mapping[str, str]) -> QuerySet[Post]:
+    qs = scope(Post.objects.all(), actor, MATRIX["registry.export"], "organization__path")
+    qs = filter_posts(qs, params)
+    return qs.select_related("person", "organization").order_by("organization__path", "role", "start_date", "pk")
+
+
+def _post_rows(qs: QuerySet[Post]) -> Iterable[list[Any]]:
+    for post in qs.iterator(chunk_size=2000):
+        yield [
+            post.person.name,
+            post.person.id_number_masked,
+            post.organization.name,
+            post.organization.code,
+            post.get_role_display(),
+            post.start_date,
+            post.end_date,
+            _("是") if post.elected else _("否"),
+        ]
+
+
+def export_posts(*, actor: User, params: Mapping[str, str]) -> Export:
+    file, count = _workbook(_("职务名册"), POST_HEADERS, _post_rows(posts_queryset(actor, params)))
+    _audit(actor, "posts", params, count, None)
+    return Export(file=file, filename=_filename(_("职务名册")), rows=count)
