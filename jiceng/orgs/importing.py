@@ -59,7 +59,7 @@ from jiceng.orgs.models import (
     PostRole,
     Stage,
 )
-from jiceng.orgs.services import _check_stage_dates, member_save, person_create, person_update, post_create
+from jiceng.orgs.services import check_stage_dates, member_save, person_create, person_update, post_create
 
 MAX_ROWS = 100_000
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -511,7 +511,7 @@ def _check_against_registry(actor: User, row: ImportRow, orgs: dict[str, Organiz
             if step not in reached and given is None:
                 dates[name] = None
         try:
-            _check_stage_dates(stage, dates)
+            check_stage_dates(stage, dates, v["birth_date"] or (person.birth_date if person else None))
         except ValidationError as exc:
             for name, messages in exc.message_dict.items():
                 fail(name if name in HEADER else "stage", messages[0])

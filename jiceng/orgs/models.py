@@ -109,7 +109,7 @@ class Person(models.Model):
 
     organization = models.ForeignKey(Organization, verbose_name=_("所属组织"), on_delete=models.PROTECT, related_name="people")
     name = models.CharField(_("姓名"), max_length=50, db_index=True)
-    name_initials = models.CharField(_("姓名拼音首字母"), max_length=20, db_index=True, blank=True)
+    name_initials = models.CharField(_("姓名拼音首字母"), max_length=50, db_index=True, blank=True)
     gender = models.CharField(_("性别"), max_length=1, choices=Gender.choices)
     birth_date = models.DateField(_("出生日期"), null=True, blank=True)
     ethnicity = models.CharField(_("民族"), max_length=20, blank=True, default="汉族")
@@ -221,7 +221,11 @@ class Post(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(end_date__isnull=True) | models.Q(end_date__gte=models.F("start_date")), name="post_end_after_start"
-            )
+            ),
+            # Two imports or edits racing must not open the same post twice.
+            models.UniqueConstraint(
+                fields=["person", "organization", "role"], condition=models.Q(end_date__isnull=True), name="unique_open_post"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -11,7 +11,7 @@ from jiceng.accounts.access import can
 from jiceng.accounts.models import User
 from jiceng.audit import services as audit
 from jiceng.lib import fieldcrypto
-from jiceng.lib.validators import normalize_id_number, normalize_phone
+from jiceng.lib.validators import birth_date_from_id, normalize_id_number, normalize_phone
 from jiceng.orgs import access
 from jiceng.orgs.models import (
     ALLOWED_PARENTS,
@@ -157,6 +157,7 @@ def person_create(
     require(actor, "person.change", organization)
     if not name.strip():
         raise ValidationError({"name": "姓名不能为空。"})
+    birth_date = _birth_date(id_number, birth_date)
     person = Person(
         organization=organization,
         name=name.strip(),
@@ -180,6 +181,16 @@ def person_create(
     return person
 
 
+def _birth_date(id_number: str | None, given: date | None) -> date | None:
+    """The ID number carries the birth date (GB 11643-1999); a different typed date is an error."""
+    if not id_number:
+        return given
+    born = birth_date_from_id(normalize_id_number(id_number))
+    if given is not None and given != born:
+        raise ValidationError({"birth_date": f"出生日期与身份证号中的出生日期（{born.isoformat()}）不一致。"})
+    return born
+
+
 def _refuse_duplicate_id(person: Person) -> None:
     # The unique constraint still catches two imports racing; this gives the usual case a clear message.
     if not person.id_number_encrypted:
@@ -198,6 +209,8 @@ def person_update(*, actor: User, person: Person, id_number: str | None = None, 
     if unknown := set(changes) - set(PERSON_PLAIN_FIELDS):
         raise ValidationError(f"不能修改字段：{', '.join(sorted(unknown))}")
     secrets = _secret_fields(id_number or "", phone or "")
+    if id_number:
+        changes["birth_date"] = _birth_date(id_number, changes.get("birth_date"))
     try:
         with transaction.atomic():
             person = Person.objects.select_for_update().get(pk=person.pk)
@@ -235,7 +248,17 @@ def find_person_by_id_number(id_number: str) -> Person | None:
 # ---- members and posts ---------------------------------------------------------------------
 
 
-def _check_stage_dates(stage: str, dates: dict[str, date | None]) -> None:
+MIN_APPLICATION_AGE = 18  # 《中国共产党章程》第一条：年满十八岁 (domain.md §3.4)
+
+
+def _add_years(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def check_stage_dates(stage: str, dates: dict[str, date | None], birth_date: date | None = None) -> None:
     """The dates of the steps reached must be present and in order (domain.md §3.4)."""
     reached = STAGE_ORDER[: STAGE_ORDER.index(Stage(stage)) + 1]
     previous: date | None = None
@@ -250,6 +273,12 @@ def _check_stage_dates(stage: str, dates: dict[str, date | None]) -> None:
     for step in STAGE_ORDER[len(reached) :]:
         if dates.get(STAGE_DATE_FIELD[step]):
             raise ValidationError({STAGE_DATE_FIELD[step]: f"尚未到“{Stage(step).label}”阶段，不应填写该日期。"})
+    applied, probation, full = dates.get("applied_on"), dates.get("probationary_on"), dates.get("full_on")
+    if applied and birth_date and applied < _add_years(birth_date, MIN_APPLICATION_AGE):
+        raise ValidationError({"applied_on": "申请入党时须年满十八岁（《中国共产党章程》第一条）。"})
+    # 《中国共产党章程》第七条：预备期为一年 — full membership comes one year after the assembly at the earliest.
+    if probation and full and full < _add_years(probation, 1):
+        raise ValidationError({"full_on": "预备期为一年，转正日期不能早于接收预备党员满一年（《中国共产党章程》第七条）。"})
 
 
 def member_save(
@@ -269,7 +298,7 @@ def member_save(
         raise ValidationError({"branch": "党员须隶属于党委、党总支、党支部或联合党支部。"})
     if stage not in Stage.values:
         raise ValidationError({"stage": "未知的发展阶段。"})
-    _check_stage_dates(stage, dates)
+    check_stage_dates(stage, dates, person.birth_date)
     values = {"branch": branch, "stage": stage, "work_unit": work_unit, "residence_community": residence_community, **dates}
     with transaction.atomic():
         member = Member.objects.select_for_update().filter(person=person).first()

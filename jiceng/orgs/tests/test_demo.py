@@ -35,7 +35,7 @@ from jiceng.orgs.models import (
     Stage,
 )
 from jiceng.orgs.rules import formation_warnings, yijiantiao
-from jiceng.orgs.services import _check_stage_dates
+from jiceng.orgs.services import check_stage_dates
 
 NAMED = ("雅怡社区", "三堡村", "松岭村", "五洞村", "周郡村", "龙眠村", "东风社区", "兴盛社区", "石冲社区")
 TABLES = (Organization, Person, Member, Post, ReserveCadre, GrandCommitteeUnit, Pairing, User, RoleGrant, Event)
@@ -145,7 +145,7 @@ def _assert_people_valid_and_encrypted(demo: dict[str, int]) -> None:
     assert set(stages) == set(Stage.values) and stages[Stage.FULL] > 0.8 * sum(stages.values())
     for member in Member.objects.select_related("person"):
         dates = {f: getattr(member, f) for f in ("applied_on", "activist_on", "candidate_on", "probationary_on", "full_on")}
-        _check_stage_dates(member.stage, dates)  # raises if a reached step has no date or the order is wrong
+        check_stage_dates(member.stage, dates)  # raises if a reached step has no date or the order is wrong
         assert member.person.birth_date is not None and member.applied_on is not None
         assert (member.applied_on - member.person.birth_date).days >= 18 * 365.25
         assert all(d is None or d <= TODAY for d in dates.values())

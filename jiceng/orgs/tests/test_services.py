@@ -48,6 +48,12 @@ def test_it_refuses_a_bad_id_number(personas: Personas, tree: Tree) -> None:
     assert not Person.objects.exists() and not Event.objects.exists()
 
 
+def test_it_takes_the_birth_date_from_the_id_number(personas: Personas, tree: Tree) -> None:
+    assert _person(personas, tree).birth_date == date(1990, 1, 1)
+    with pytest.raises(ValidationError, match="不一致"):
+        _person(personas, tree, id_number="440703198001011234", birth_date=date(1980, 1, 2))
+
+
 def test_it_refuses_a_bad_phone(personas: Personas, tree: Tree) -> None:
     with pytest.raises(ValidationError, match="手机号"):
         _person(personas, tree, phone="021-1234")
@@ -195,6 +201,18 @@ def test_it_saves_a_member_with_dates_in_order(personas: Personas, tree: Tree, p
         (Stage.ACTIVIST, {"applied_on": date(2024, 6, 1), "activist_on": date(2024, 1, 1)}, "不能早于上一阶段"),
         (Stage.APPLICANT, {"applied_on": date(2024, 1, 1), "full_on": date(2025, 1, 1)}, "不应填写"),
         ("leader", {}, "未知的发展阶段"),
+        (Stage.APPLICANT, {"applied_on": date(2007, 12, 31)}, "年满十八岁"),  # born 1990-01-01: still 17
+        (
+            Stage.FULL,
+            {
+                "applied_on": date(2020, 1, 1),
+                "activist_on": date(2020, 6, 1),
+                "candidate_on": date(2021, 7, 1),
+                "probationary_on": date(2022, 1, 10),
+                "full_on": date(2023, 1, 9),
+            },
+            "预备期为一年",
+        ),
     ],
 )
 def test_it_refuses_stage_dates_out_of_order(personas: Personas, tree: Tree, stage: str, dates: dict, message: str) -> None:
@@ -202,6 +220,19 @@ def test_it_refuses_stage_dates_out_of_order(personas: Personas, tree: Tree, sta
     with pytest.raises(ValidationError, match=message):
         services.member_save(actor=personas.secretary_a, person=person, branch=tree.branch_a, stage=stage, dates=_dates(**dates))
     assert not Member.objects.exists()
+
+
+def test_it_accepts_an_eighteenth_birthday_and_a_full_probation_year(personas: Personas, tree: Tree) -> None:
+    person = _person(personas, tree)  # born 1990-01-01
+    dates = _dates(
+        applied_on=date(2008, 1, 1),
+        activist_on=date(2009, 1, 1),
+        candidate_on=date(2010, 1, 1),
+        probationary_on=date(2011, 3, 1),
+        full_on=date(2012, 3, 1),
+    )
+    services.member_save(actor=personas.secretary_a, person=person, branch=tree.branch_a, stage=Stage.FULL, dates=dates)
+    assert Member.objects.get(person=person).full_on == date(2012, 3, 1)
 
 
 def test_it_refuses_a_member_in_a_non_party_org_or_other_village(personas: Personas, tree: Tree, person_b: Person) -> None:
