@@ -1,7 +1,6 @@
 """/api/v1/people: people in the registry. ID numbers and phones go in plain and come out masked."""
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.http import HttpRequest
 from ninja import Query, Router, Status
 
@@ -14,6 +13,7 @@ from jiceng.lib.validators import normalize_id_number
 from jiceng.orgs import services
 from jiceng.orgs.access import roles
 from jiceng.orgs.models import Person
+from jiceng.orgs.selectors import filter_people
 
 router = Router(tags=["人员"])
 
@@ -28,9 +28,7 @@ def list_people(request: HttpRequest, filters: Query[PersonQuery]) -> dict[str, 
     user = current_user(request)
     qs = scope(Person.objects.select_related("organization"), user, roles("person.view"), "organization__path")
     qs = qs.order_by("organization__path", "name_initials", "pk")
-    if filters.q and filters.q.strip():
-        text = filters.q.strip()
-        qs = qs.filter(Q(name__icontains=text) | Q(name_initials__contains=text.lower()))
+    qs = filter_people(qs, {"q": filters.q or ""})
     if filters.id_number:
         try:
             id_number = normalize_id_number(filters.id_number)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as N_
@@ -24,60 +24,8 @@ from jiceng.accounts.access import scope, user_grants
 from jiceng.accounts.models import User
 from jiceng.audit import services as audit
 from jiceng.orgs.access import MATRIX
-from jiceng.orgs.models import STAGE_DATE_FIELD, STAGE_ORDER, Member, Organization, Person, Post, PostRole, Stage
-
-# ---- filters shared with the list pages -----------------------------------------------------------
-
-
-def _name_filter(qs: QuerySet[Any], q: str, prefix: str = "") -> QuerySet[Any]:
-    """Name or pinyin initials contain q (张三 is found by 张, 三 or zs)."""
-    q = q.strip()
-    if not q:
-        return qs
-    return qs.filter(Q(**{f"{prefix}name__icontains": q}) | Q(**{f"{prefix}name_initials__icontains": q.lower()}))
-
-
-def _int(value: str | None) -> int | None:
-    try:
-        return int(value or "")
-    except ValueError:
-        return None
-
-
-def filter_people(qs: QuerySet[Person], params: Mapping[str, str]) -> QuerySet[Person]:
-    """GET filters of the people list: q (name or initials), stage (of the person's member record)."""
-    qs = _name_filter(qs, params.get("q", ""))
-    if (stage := params.get("stage", "")) in Stage.values:
-        qs = qs.filter(member__stage=stage)
-    return qs
-
-
-def filter_members(qs: QuerySet[Member], params: Mapping[str, str]) -> QuerySet[Member]:
-    """GET filters of the members list: q, stage, branch (an organization id)."""
-    qs = _name_filter(qs, params.get("q", ""), "person__")
-    if (stage := params.get("stage", "")) in Stage.values:
-        qs = qs.filter(stage=stage)
-    if (branch := _int(params.get("branch"))) is not None:
-        qs = qs.filter(branch_id=branch)
-    return qs
-
-
-def filter_posts(qs: QuerySet[Post], params: Mapping[str, str]) -> QuerySet[Post]:
-    """GET filters of a posts list: q (holder's name or initials), role, current=1 for posts still held."""
-    qs = _name_filter(qs, params.get("q", ""), "person__")
-    if (role := params.get("role", "")) in PostRole.values:
-        qs = qs.filter(role=role)
-    if params.get("current") == "1":
-        qs = qs.filter(end_date__isnull=True)
-    return qs
-
-
-FILTER_KEYS = ("q", "stage", "branch", "role", "current")
-
-
-def used_filters(params: Mapping[str, str]) -> dict[str, str]:
-    return {key: params[key] for key in FILTER_KEYS if params.get(key)}
-
+from jiceng.orgs.models import STAGE_DATE_FIELD, STAGE_ORDER, Member, Organization, Person, Post, Stage
+from jiceng.orgs.selectors import filter_members, filter_people, filter_posts, used_filters
 
 # ---- writing the workbook ------------------------------------------------------------------------
 
