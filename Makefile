@@ -25,7 +25,7 @@ run: setup
 	$(BIN)/python manage.py load_demo
 	$(BIN)/python manage.py collectstatic --noinput -v 0
 	@echo "Jiceng is at http://127.0.0.1:$(PORT)/  (Ctrl-C stops it)"
-	$(BIN)/gunicorn jiceng.wsgi --bind 127.0.0.1:$(PORT) --workers 2 --access-logfile -
+	$(BIN)/gunicorn jiceng.wsgi --bind 127.0.0.1:$(PORT) --workers 2 --timeout 300 --access-logfile -
 
 lint: setup
 	$(BIN)/ruff check jiceng

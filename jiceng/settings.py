@@ -11,6 +11,8 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("JICENG_VAR_DIR", str(BASE_DIR / "var")))
 
 SECRET_KEY = env_secret("SECRET_KEY", VAR_DIR / "secret_key")
+# Old keys still accepted for signed data while sessions roll over (docs/operations.md).
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", "")
 # Comma-separated list of field keys; the first encrypts, all decrypt (key rotation, docs/operations.md).
 FIELD_KEYS = env_list("JICENG_FIELD_KEY", "") or [env_secret("JICENG_FIELD_KEY", VAR_DIR / "field_key")]
 # "sha256" (default) or "sm3" (GB/T 32905) for the audit ledger's hash chain.
