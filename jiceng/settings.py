@@ -40,6 +40,8 @@ INSTALLED_APPS = [
     "jiceng.accounts",
     "jiceng.audit",
     "jiceng.orgs",
+    "jiceng.rules",
+    "jiceng.decisions",
     "jiceng.web",
 ]
 

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class DecisionsConfig(AppConfig):
+    name = "jiceng.decisions"
+    verbose_name = "四议两公开"

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class RulesConfig(AppConfig):
+    name = "jiceng.rules"
+    verbose_name = "法规规则"
