@@ -7,6 +7,8 @@ from django.utils.translation import gettext_lazy as _
 
 class User(AbstractUser):
     display_name = models.CharField(_("姓名"), max_length=50, blank=True)
+    # Set when someone else chose the password (new account, reset): the user must replace it first.
+    must_change_password = models.BooleanField(_("须修改密码"), default=False)
 
     def __str__(self) -> str:
         return self.display_name or self.username

@@ -22,3 +22,18 @@ class CharacterClassValidator:
 
     def get_help_text(self) -> str:
         return _("密码须包含大写字母、小写字母、数字、符号中的至少三类。")
+
+
+class MinimumLengthValidator:
+    """Django's length check with its message in Chinese (Django 5.2 changed the English text, so the
+    bundled translation no longer matches it)."""
+
+    def __init__(self, min_length: int = 8) -> None:
+        self.min_length = min_length
+
+    def validate(self, password: str, user: object = None) -> None:
+        if len(password) < self.min_length:
+            raise ValidationError(_("密码太短，至少需要 %(n)d 个字符。") % {"n": self.min_length}, code="password_too_short")
+
+    def get_help_text(self) -> str:
+        return _("密码至少需要 %(n)d 个字符。") % {"n": self.min_length}

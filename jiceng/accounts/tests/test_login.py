@@ -91,3 +91,26 @@ def test_the_switcher_limits_scope_to_one_grant(personas: Personas, tree: Tree) 
     # someone else's grant id is ignored: back to the union of the user's own grants
     client.post(reverse("switch_grant"), {"grant_id": personas.secretary_b.grants.get().pk})
     assert client.get(reverse("orgs:detail", args=[tree.village_a.pk])).status_code == 200
+
+
+def test_a_password_set_by_an_administrator_must_be_changed_first(personas: Personas, tree: Tree) -> None:
+    from jiceng.accounts import services
+
+    system_admin = make_user("sys", "system_admin", tree.district)
+    account = services.account_create(actor=system_admin, username="newbie", display_name="新人", password="Initial#2026")
+    client = Client()
+    assert _login(client, "newbie", "Initial#2026").status_code == 302
+    assert client.get(reverse("orgs:tree"))["Location"] == reverse("password_change")
+    assert client.get("/api/v1/people").status_code == 403
+    response = client.post(
+        reverse("password_change"), {"old_password": "Initial#2026", "new_password1": "Mine#Secret2026", "new_password2": "Mine#Secret2026"}
+    )
+    assert response.status_code == 302
+    account.refresh_from_db()
+    assert account.must_change_password is False
+    assert client.get(reverse("home")).status_code == 200
+
+
+def test_the_short_password_message_is_chinese() -> None:
+    with pytest.raises(ValidationError, match="密码太短"):
+        validate_password("Ab1!")
