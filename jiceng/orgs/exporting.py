@@ -24,7 +24,7 @@ from jiceng.accounts.access import scope, user_grants
 from jiceng.accounts.models import User
 from jiceng.audit import services as audit
 from jiceng.orgs.access import MATRIX
-from jiceng.orgs.models import STAGE_DATE_FIELD, STAGE_ORDER, Member, Organization, Person, Post, Stage
+from jiceng.orgs.models import STAGE_DATE_FIELD, STAGE_ORDER, Formation, Member, Organization, OrgKind, Person, Post, Stage
 from jiceng.orgs.selectors import filter_members, filter_people, filter_posts, used_filters
 
 # ---- writing the workbook ------------------------------------------------------------------------
@@ -221,3 +221,46 @@ def export_posts(*, actor: User, params: Mapping[str, str]) -> Export:
     file, count = _workbook(_("职务名册"), POST_HEADERS, _post_rows(posts_queryset(actor, params)))
     _audit(actor, "posts", params, count, None)
     return Export(file=file, filename=_filename(_("职务名册")), rows=count)
+
+
+ORG_HEADERS = [
+    (N_("编码"), 16),
+    (N_("名称"), 24),
+    (N_("类型"), 12),
+    (N_("上级编码"), 16),
+    (N_("党组织组建方式"), 14),
+    (N_("所属联合党支部"), 20),
+    (N_("地址"), 30),
+    (N_("有效"), 6),
+]
+
+
+def orgs_queryset(actor: User, params: Mapping[str, str]) -> QuerySet[Organization]:
+    qs = scope(Organization.objects.all(), actor, MATRIX["registry.export"], "path")
+    if (kind := params.get("kind", "")) in OrgKind.values:
+        qs = qs.filter(kind=kind)
+    return qs.select_related("joint_party_org").order_by("path")
+
+
+def _org_rows(qs: QuerySet[Organization]) -> Iterable[list[Any]]:
+    codes: dict[str, str] = {}  # path → code; parents come before children in path order
+    steplen = Organization.steplen
+    for org in qs.iterator(chunk_size=2000):
+        codes[org.path] = org.code
+        yield [
+            org.code,
+            org.name,
+            _label(OrgKind, org.kind),
+            codes.get(org.path[:-steplen], ""),
+            _label(Formation, org.formation) if org.formation else "",
+            org.joint_party_org.name if org.joint_party_org else "",
+            org.address,
+            _("是") if org.is_active else _("否"),
+        ]
+
+
+def export_orgs(*, actor: User, params: Mapping[str, str]) -> Export:
+    """Organizations in scope; the parent code of a grant's own top organization is left blank."""
+    file, count = _workbook(_("组织名册"), ORG_HEADERS, _org_rows(orgs_queryset(actor, params)))
+    _audit(actor, "organizations", params, count, None)
+    return Export(file=file, filename=_filename(_("组织名册")), rows=count)

@@ -15,16 +15,23 @@ from jiceng.lib.validators import birth_date_from_id, normalize_id_number, norma
 from jiceng.orgs import access
 from jiceng.orgs.models import (
     ALLOWED_PARENTS,
+    GRASSROOTS_KINDS,
+    PARTY_COMMITTEE_ROLES,
     PARTY_ORG_KINDS,
     STAGE_DATE_FIELD,
     STAGE_ORDER,
     TWO_NEW_KINDS,
+    UNIT_KINDS,
     Formation,
+    GrandCommitteeUnit,
     Member,
     Organization,
     OrgKind,
+    Pairing,
     Person,
     Post,
+    PostRole,
+    ReserveCadre,
     Stage,
 )
 
@@ -211,6 +218,8 @@ def person_update(*, actor: User, person: Person, id_number: str | None = None, 
     secrets = _secret_fields(id_number or "", phone or "")
     if id_number:
         changes["birth_date"] = _birth_date(id_number, changes.get("birth_date"))
+    elif changes.get("birth_date") is not None and person.id_number_encrypted:
+        _birth_date(fieldcrypto.decrypt(person.id_number_encrypted), changes["birth_date"])
     try:
         with transaction.atomic():
             person = Person.objects.select_for_update().get(pk=person.pk)
@@ -323,6 +332,22 @@ def _member_public(member: Member) -> dict[str, Any]:
     return data
 
 
+# Posts of the villagers' (residents') committee, the economic association and the supervision
+# committee belong to the place, not to its party organization (domain.md §10.1).
+PLACE_ROLES = frozenset({PostRole.CHAIR, PostRole.VICE_CHAIR, PostRole.COMMITTEE_MEMBER_VC, PostRole.COOP_HEAD, PostRole.SUPERVISION_CHAIR})
+
+
+def _check_post_role(role: str, organization: Organization) -> None:
+    if role not in PostRole.values:
+        raise ValidationError({"role": "未知的职务。"})
+    if role in PARTY_COMMITTEE_ROLES and organization.kind not in PARTY_ORG_KINDS:
+        raise ValidationError({"organization": "书记、副书记、委员是党组织的职务，请选择党组织。"})
+    if role in PLACE_ROLES and organization.kind in PARTY_ORG_KINDS:
+        raise ValidationError(
+            {"organization": "主任、副主任、村（居）委委员、经联社社长、监委会主任不是党组织的职务，请选择村（社区）或单位。"}
+        )
+
+
 def post_create(
     *,
     actor: User,
@@ -334,6 +359,8 @@ def post_create(
     end_date: date | None = None,
 ) -> Post:
     require(actor, "post.change", organization)
+    require(actor, "person.view", person.organization)
+    _check_post_role(role, organization)
     if end_date is not None and end_date < start_date:
         raise ValidationError({"end_date": "离任日期不能早于任职日期。"})
     with transaction.atomic():
@@ -365,3 +392,144 @@ def post_end(*, actor: User, post: Post, end_date: date) -> Post:
         post.save(update_fields=["end_date"])
         audit.record(actor=actor, action="post.end", obj=post, org=post.organization, changes={"end_date": [None, end_date]})
     return post
+
+
+# ---- reserve cadres, grand-committee member units, pairings --------------------------------
+
+# Local practice, not law (domain.md §10.2, [U]): reserves aged about 35 or under, at least 2 per
+# village or community. Shown as warnings and never refused; a county with other rules changes these.
+RESERVE_MAX_AGE = 35  # [U] local practice
+RESERVE_MIN_PER_PLACE = 2  # [U] local practice
+
+
+def reserve_age_warning(person: Person, on: date) -> str:
+    """A note (not a refusal) when a reserve cadre is older than local practice suggests."""
+    age = person.age_on(on)
+    if age is None or age <= RESERVE_MAX_AGE:
+        return ""
+    return f"{person.name} 现年 {age} 岁，超过后备干部一般不超过 {RESERVE_MAX_AGE} 岁的本地惯例。"
+
+
+def reserve_cadre_add(*, actor: User, organization: Organization, person: Person, since: date, note: str = "") -> ReserveCadre:
+    """Put a person on a village's or community's reserve list (domain.md §10.2)."""
+    require(actor, "post.change", organization)
+    require(actor, "person.view", person.organization)
+    if organization.kind not in GRASSROOTS_KINDS:
+        raise ValidationError({"organization": "后备干部按村（社区）登记。"})
+    try:
+        with transaction.atomic():
+            if ReserveCadre.objects.filter(organization=organization, person=person).exists():
+                raise ValidationError({"person": "此人已在本村（社区）后备干部名单中。"})
+            reserve = ReserveCadre.objects.create(organization=organization, person=person, since=since, note=note.strip())
+            audit.record(
+                actor=actor,
+                action="reserve_cadre.add",
+                obj=reserve,
+                org=organization,
+                changes={"person": person.pk, "since": since, "note": reserve.note},
+            )
+    except IntegrityError:
+        raise ValidationError({"person": "此人已在本村（社区）后备干部名单中。"}) from None
+    return reserve
+
+
+def reserve_cadre_remove(*, actor: User, reserve: ReserveCadre) -> None:
+    require(actor, "post.change", reserve.organization)
+    with transaction.atomic():
+        changes = {"person": reserve.person_id, "since": reserve.since}
+        audit.record(actor=actor, action="reserve_cadre.remove", obj=reserve, org=reserve.organization, changes=changes)
+        ReserveCadre.objects.filter(pk=reserve.pk).delete()
+
+
+def grand_committee_unit_add(
+    *,
+    actor: User,
+    community: Organization,
+    unit: Organization,
+    agreement_date: date,
+    part_time_member: Person | None = None,
+) -> GrandCommitteeUnit:
+    """Enrol a unit in a community's grand party committee (社区大党委, domain.md §7.6)."""
+    require(actor, "org.change", community)
+    require(actor, "org.view", unit)
+    if part_time_member is not None:
+        require(actor, "person.view", part_time_member.organization)
+    if community.kind != OrgKind.COMMUNITY:
+        raise ValidationError({"community": "大党委成员单位只能设在社区之下。"})
+    if unit.kind not in UNIT_KINDS:
+        raise ValidationError({"unit": "大党委成员单位须为机关单位、非公企业或社会组织。"})
+    try:
+        with transaction.atomic():
+            if GrandCommitteeUnit.objects.filter(community=community, unit=unit).exists():
+                raise ValidationError({"unit": "该单位已是本社区大党委成员单位。"})
+            row = GrandCommitteeUnit.objects.create(
+                community=community, unit=unit, part_time_member=part_time_member, agreement_date=agreement_date
+            )
+            audit.record(
+                actor=actor,
+                action="grand_committee.add",
+                obj=row,
+                org=community,
+                changes={"unit": unit.pk, "part_time_member": getattr(part_time_member, "pk", None), "agreement_date": agreement_date},
+            )
+    except IntegrityError:
+        raise ValidationError({"unit": "该单位已是本社区大党委成员单位。"}) from None
+    return row
+
+
+def grand_committee_unit_remove(*, actor: User, row: GrandCommitteeUnit) -> None:
+    require(actor, "org.change", row.community)
+    with transaction.atomic():
+        audit.record(actor=actor, action="grand_committee.remove", obj=row, org=row.community, changes={"unit": row.unit_id})
+        GrandCommitteeUnit.objects.filter(pk=row.pk).delete()
+
+
+def pairing_add(
+    *,
+    actor: User,
+    unit: Organization,
+    community: Organization,
+    agreement_date: date,
+    end_date: date | None = None,
+) -> Pairing:
+    """An organ paired with a village or community under a 结对共建协议 (domain.md §7.6)."""
+    require(actor, "org.change", community)
+    require(actor, "org.view", unit)
+    if unit.kind != OrgKind.ORGAN:
+        raise ValidationError({"unit": "结对共建的一方须为区直机关单位。"})
+    if community.kind not in GRASSROOTS_KINDS:
+        raise ValidationError({"community": "结对对象须为村或社区。"})
+    if end_date is not None and end_date < agreement_date:
+        raise ValidationError({"end_date": "协议终止日期不能早于签订日期。"})
+    try:
+        with transaction.atomic():
+            pairs = Pairing.objects.filter(unit=unit, community=community)
+            if pairs.filter(agreement_date=agreement_date).exists():
+                raise ValidationError({"agreement_date": "该单位与本村（社区）在该日签订的结对协议已登记。"})
+            if end_date is None and pairs.filter(end_date__isnull=True).exists():
+                raise ValidationError({"unit": "该单位与本村（社区）已有未终止的结对协议。"})
+            pairing = Pairing.objects.create(unit=unit, community=community, agreement_date=agreement_date, end_date=end_date)
+            audit.record(
+                actor=actor,
+                action="pairing.add",
+                obj=pairing,
+                org=community,
+                changes={"unit": unit.pk, "agreement_date": agreement_date, "end_date": end_date},
+            )
+    except IntegrityError:
+        raise ValidationError({"agreement_date": "该单位与本村（社区）在该日签订的结对协议已登记。"}) from None
+    return pairing
+
+
+def pairing_end(*, actor: User, pairing: Pairing, end_date: date) -> Pairing:
+    require(actor, "org.change", pairing.community)
+    with transaction.atomic():
+        pairing = Pairing.objects.select_for_update().select_related("unit", "community").get(pk=pairing.pk)
+        if pairing.end_date is not None:
+            raise ValidationError("该结对协议已终止。")
+        if end_date < pairing.agreement_date:
+            raise ValidationError({"end_date": "协议终止日期不能早于签订日期。"})
+        pairing.end_date = end_date
+        pairing.save(update_fields=["end_date"])
+        audit.record(actor=actor, action="pairing.end", obj=pairing, org=pairing.community, changes={"end_date": [None, end_date]})
+    return pairing

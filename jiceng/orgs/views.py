@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from jiceng.accounts.access import can
 from jiceng.lib.http import AuthedRequest
-from jiceng.orgs import rules, selectors, services
+from jiceng.orgs import rules, selectors, services, views_edit
 from jiceng.orgs.access import roles
 from jiceng.orgs.models import GRASSROOTS_KINDS, PARTY_ORG_KINDS, Member, Organization, Post, Stage
 
@@ -34,7 +34,8 @@ def tree(request: AuthedRequest) -> HttpResponse:
     _require_any(request, "org.view")
     tops = list(selectors.top_orgs(request.user))
     children = {top.pk: list(Organization.objects.get_children(top)) for top in tops}
-    return render(request, "orgs/tree.html", {"tops": [(top, children[top.pk]) for top in tops]})
+    context = {"tops": [(top, children[top.pk]) for top in tops], "can_export": can(request.user, roles("registry.export"), None)}
+    return render(request, "orgs/tree.html", context)
 
 
 @login_required
@@ -81,6 +82,7 @@ def org_detail(request: AuthedRequest, pk: int) -> HttpResponse:
         "pairings": org.paired_units.select_related("unit") if org.kind in GRASSROOTS_KINDS else org.pairings.select_related("community"),
         "reserve_cadres": org.reserve_cadres.select_related("person"),
         "can_export": can(user, roles("registry.export"), org),
+        **views_edit.org_actions(user, org),
     }
     if request.htmx and request.GET.get("page"):
         return render(request, "orgs/_partials/org_members.html", context)
@@ -111,6 +113,7 @@ def person_detail(request: AuthedRequest, pk: int) -> HttpResponse:
             "posts": person.posts.select_related("organization").order_by("-start_date"),
             "can_reveal": can(user, roles("person.reveal"), person.organization),
             "age": person.age_on(date.today()),
+            **views_edit.person_actions(user, person, member),
         },
     )
 

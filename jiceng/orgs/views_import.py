@@ -188,3 +188,10 @@ def export_people(request: HttpRequest) -> HttpResponseBase:
 def export_posts(request: HttpRequest) -> HttpResponseBase:
     user = _require(request, "registry.export")
     return _download(exporting.export_posts(actor=user, params=request.GET))
+
+
+@login_required
+@require_GET
+def export_orgs(request: HttpRequest) -> HttpResponseBase:
+    user = _require(request, "registry.export")
+    return _download(exporting.export_orgs(actor=user, params=request.GET))

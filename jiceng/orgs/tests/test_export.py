@@ -188,3 +188,24 @@ def test_the_query_count_does_not_grow_with_rows(client: Client, personas: Perso
         person = make_person(tree.village_a, f"甲{seq}", seq, tree.branch_a)
         Post.objects.create(person=person, organization=tree.village_a, role=PostRole.COMMITTEE_MEMBER_VC, start_date=date(2021, 1, 1))
     assert count() == few
+
+
+def test_the_org_export_is_scoped_and_audited(personas: Personas, tree: Tree) -> None:
+    client = Client()
+    client.force_login(personas.town_staff)
+    response = client.get(reverse("orgs:export_orgs"))
+    assert response.status_code == 200
+    ws = load_workbook(BytesIO(b"".join(response.streaming_content))).active  # type: ignore[attr-defined]
+    assert ws is not None
+    names = [row[1] for row in ws.iter_rows(min_row=2, values_only=True)]
+    assert set(names) == {"甲镇", "甲村", "乙村", "甲村党支部", "乙村党支部"}
+    parents = {row[1]: row[3] for row in ws.iter_rows(min_row=2, values_only=True)}
+    assert parents["甲村"] == tree.town.code and parents["甲镇"] in ("", None)
+    assert Event.objects.filter(action="registry.export", changes__list="organizations").count() == 1
+
+
+@pytest.mark.parametrize("who", ["member", "auditor", "outsider"])
+def test_the_org_export_refuses_other_roles(personas: Personas, who: str) -> None:
+    client = Client()
+    client.force_login(getattr(personas, who))
+    assert client.get(reverse("orgs:export_orgs")).status_code == 403

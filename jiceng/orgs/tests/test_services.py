@@ -278,3 +278,32 @@ def test_it_opens_and_ends_a_post(personas: Personas, tree: Tree, person_a: Pers
             role=PostRole.COMMITTEE_MEMBER,
             start_date=date(2021, 5, 1),
         )
+
+
+def test_it_refuses_a_post_of_the_wrong_kind_of_organization(personas: Personas, tree: Tree, person_a: Person) -> None:
+    with pytest.raises(ValidationError, match="党组织的职务"):
+        services.post_create(
+            actor=personas.secretary_a, person=person_a, organization=tree.village_a, role=PostRole.SECRETARY, start_date=date(2021, 5, 1)
+        )
+    with pytest.raises(ValidationError, match="不是党组织的职务"):
+        services.post_create(
+            actor=personas.secretary_a, person=person_a, organization=tree.branch_a, role=PostRole.CHAIR, start_date=date(2021, 5, 1)
+        )
+    assert not Post.objects.exists()
+
+
+def test_it_refuses_a_post_for_a_person_outside_scope(personas: Personas, tree: Tree, person_b: Person) -> None:
+    with pytest.raises(PermissionDenied):
+        services.post_create(
+            actor=personas.secretary_a,
+            person=person_b,
+            organization=tree.branch_a,
+            role=PostRole.COMMITTEE_MEMBER,
+            start_date=date(2021, 5, 1),
+        )
+
+
+def test_it_refuses_a_birth_date_that_contradicts_the_stored_id_number(personas: Personas, person_a: Person) -> None:
+    with pytest.raises(ValidationError, match="不一致"):
+        services.person_update(actor=personas.secretary_a, person=person_a, birth_date=date(1981, 1, 1))
+    services.person_update(actor=personas.secretary_a, person=person_a, birth_date=date(1980, 1, 1))

@@ -2,6 +2,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from jiceng.decisions import demo as decisions_demo
 from jiceng.orgs.demo import load_demo
 
 
@@ -13,3 +14,4 @@ class Command(BaseCommand):
             load_demo(stdout=self.stdout)
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
+        decisions_demo.load(stdout=self.stdout)  # loads once too: skipped when its ledger event exists
