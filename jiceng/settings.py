@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "jiceng.orgs",
     "jiceng.rules",
     "jiceng.decisions",
+    "jiceng.portal",
     "jiceng.web",
 ]
 
@@ -58,6 +59,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
     "jiceng.web.middleware.ActiveGrantMiddleware",
+    "jiceng.web.middleware.PasswordChangeRequiredMiddleware",
 ]
 
 ROOT_URLCONF = "jiceng.urls"
@@ -107,7 +109,7 @@ AUTHENTICATION_BACKENDS = [
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
-        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "NAME": "jiceng.accounts.passwords.MinimumLengthValidator",
         "OPTIONS": {"min_length": env_int("PASSWORD_MIN_LENGTH", 8)},
     },
     {"NAME": "jiceng.accounts.passwords.CharacterClassValidator"},

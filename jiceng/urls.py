@@ -1,6 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from jiceng.accounts import views_admin as accounts_admin
 from jiceng.web import views as web
 
 urlpatterns = [
@@ -9,7 +10,11 @@ urlpatterns = [
     path("switch-grant/", web.switch_grant, name="switch_grant"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password/", accounts_admin.password_change, name="password_change"),
+    path("password/done/", accounts_admin.password_change_done, name="password_change_done"),
     path("orgs/", include("jiceng.orgs.urls")),
+    path("decisions/", include("jiceng.decisions.urls")),
+    path("p/", include("jiceng.portal.urls")),
     path("audit/", include("jiceng.audit.urls")),
     path("accounts/", include("jiceng.accounts.urls")),
     path("api/v1/", include("jiceng.api.urls")),

@@ -3,7 +3,7 @@
 from ninja import NinjaAPI
 from ninja.renderers import JSONRenderer
 
-from jiceng.api import errors, members, organizations, people, posts
+from jiceng.api import decisions, errors, members, organizations, people, posts
 from jiceng.api.auth import session_auth, token_auth
 
 
@@ -40,3 +40,4 @@ api.add_router("/organizations", organizations.router)
 api.add_router("/people", people.router)
 api.add_router("/members", members.router)
 api.add_router("/posts", posts.router)
+api.add_router("", decisions.router)  # /decisions, /objections, /meetings

@@ -3,7 +3,9 @@ from typing import Any
 from django.http import HttpRequest
 
 from jiceng.accounts.access import roles_of, user_grants
+from jiceng.accounts.admin_access import roles as account_roles
 from jiceng.accounts.models import Role, RoleGrant
+from jiceng.decisions.access import roles as decision_roles
 
 
 def workspace(request: HttpRequest) -> dict[str, Any]:
@@ -24,7 +26,10 @@ def workspace(request: HttpRequest) -> dict[str, Any]:
             "people": staff or Role.GRID_WORKER in roles,
             "members": staff,
             "imports": bool(roles & {Role.DISTRICT_ADMIN, Role.TOWN_STAFF, Role.VILLAGE_STAFF}),
+            "decisions": bool(roles & decision_roles("decision.view")),
             "audit": Role.AUDITOR in roles,
+            # 三权分立: only the system, security and audit administrators see account administration.
+            "accounts": bool(roles & account_roles("account.view")),
             "tokens": True,
         },
     }

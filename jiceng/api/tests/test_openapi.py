@@ -23,6 +23,18 @@ def test_openapi_lists_every_path(db: None, client: Client) -> None:
         "/api/v1/posts",
         "/api/v1/posts/{post_id}",
         "/api/v1/posts/{post_id}/end",
+        "/api/v1/decisions",
+        "/api/v1/decisions/stats",
+        "/api/v1/decisions/{decision_id}",
+        "/api/v1/decisions/{decision_id}/file",
+        "/api/v1/decisions/{decision_id}/meetings",
+        "/api/v1/decisions/{decision_id}/moves/{action}",
+        "/api/v1/decisions/{decision_id}/notices",
+        "/api/v1/decisions/{decision_id}/objections",
+        "/api/v1/decisions/{decision_id}/progress",
+        "/api/v1/decisions/{decision_id}/town-review",
+        "/api/v1/meetings/{meeting_id}/override",
+        "/api/v1/objections/{objection_id}/answer",
     }
     assert set(paths["/api/v1/people"]) == {"get", "post"}
     assert set(paths["/api/v1/people/{person_id}"]) == {"get", "patch"}
@@ -32,7 +44,7 @@ def test_every_operation_has_a_chinese_summary_a_tag_and_documented_errors(db: N
     for path, operations in _schema(client)["paths"].items():
         for method, operation in operations.items():
             assert operation["summary"] and not operation["summary"].isascii(), (path, method)
-            assert operation["tags"] and operation["tags"][0] in {"组织", "人员", "党员", "职务"}
+            assert operation["tags"] and operation["tags"][0] in {"组织", "人员", "党员", "职务", "四议两公开"}
             assert "401" in operation["responses"]
             assert operation["security"], (path, method)
 

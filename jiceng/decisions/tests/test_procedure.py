@@ -21,12 +21,12 @@ TODAY = timezone.localdate()
 
 
 def _decision(personas: Personas, tree: Tree, village: Village, **kw: Any) -> Decision:
-    fields = {"title": "东片农田发包", "amount": Decimal("80000"), "category": village.funds} | kw
+    fields: dict[str, Any] = {"title": "东片农田发包", "amount": Decimal("80000"), "category": village.funds} | kw
     return services.decision_create(actor=personas.secretary_a, village=tree.village_a, **fields)
 
 
 def _meet(personas: Personas, decision: Decision, step: str, body: str, **kw: Any) -> Meeting:
-    fields = {
+    fields: dict[str, Any] = {
         "held_on": TODAY - timedelta(days=20),
         "place": "村委会议室",
         "present": 0,
@@ -325,7 +325,7 @@ def test_progress_only_moves_forward(personas: Personas, tree: Tree, village: Vi
 
 
 def test_the_notice_hash_changes_with_any_word(personas: Personas, tree: Tree, village: Village) -> None:
-    args = {
+    args: dict[str, Any] = {
         "village_code": "1",
         "decision_id": 1,
         "kind": "resolution",
