@@ -43,6 +43,8 @@ INSTALLED_APPS = [
     "jiceng.rules",
     "jiceng.decisions",
     "jiceng.portal",
+    "jiceng.grid",
+    "jiceng.needs",
     "jiceng.web",
 ]
 

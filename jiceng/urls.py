@@ -14,6 +14,11 @@ urlpatterns = [
     path("password/done/", accounts_admin.password_change_done, name="password_change_done"),
     path("orgs/", include("jiceng.orgs.urls")),
     path("decisions/", include("jiceng.decisions.urls")),
+    path("grid/", include("jiceng.grid.urls")),
+    path("needs/", include("jiceng.needs.urls")),
+    # Public pages of the apps come before the portal's /p/<code>/ catch-all.
+    path("p/needs/", include("jiceng.needs.public_urls")),
+    path("p/cases/", include("jiceng.grid.public_urls")),
     path("p/", include("jiceng.portal.urls")),
     path("audit/", include("jiceng.audit.urls")),
     path("accounts/", include("jiceng.accounts.urls")),

@@ -3,7 +3,7 @@
 from ninja import NinjaAPI
 from ninja.renderers import JSONRenderer
 
-from jiceng.api import decisions, errors, members, organizations, people, posts
+from jiceng.api import decisions, errors, grid, members, needs, organizations, people, posts
 from jiceng.api.auth import session_auth, token_auth
 
 
@@ -41,3 +41,6 @@ api.add_router("/people", people.router)
 api.add_router("/members", members.router)
 api.add_router("/posts", posts.router)
 api.add_router("", decisions.router)  # /decisions, /objections, /meetings
+
+api.add_router("", grid.router)
+api.add_router("", needs.router)

@@ -27,6 +27,10 @@ def workspace(request: HttpRequest) -> dict[str, Any]:
             "members": staff,
             "imports": bool(roles & {Role.DISTRICT_ADMIN, Role.TOWN_STAFF, Role.VILLAGE_STAFF}),
             "decisions": bool(roles & decision_roles("decision.view")),
+            "grid": bool(roles & {Role.DISTRICT_ADMIN, Role.TOWN_STAFF, Role.VILLAGE_STAFF, Role.GRID_WORKER}),
+            "needs": bool(
+                roles & {Role.DISTRICT_ADMIN, Role.TOWN_STAFF, Role.VILLAGE_STAFF, Role.GRID_WORKER, Role.PARTY_MEMBER, Role.UNIT_LIAISON}
+            ),
             "audit": Role.AUDITOR in roles,
             # 三权分立: only the system, security and audit administrators see account administration.
             "accounts": bool(roles & account_roles("account.view")),

@@ -3,6 +3,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from jiceng.decisions import demo as decisions_demo
+from jiceng.grid import demo as grid_demo
+from jiceng.needs import demo as needs_demo
 from jiceng.orgs.demo import load_demo
 
 
@@ -15,3 +17,5 @@ class Command(BaseCommand):
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
         decisions_demo.load(stdout=self.stdout)  # loads once too: skipped when its ledger event exists
+        grid_demo.load(stdout=self.stdout)  # grids before needs: needs may name a grid
+        needs_demo.load(stdout=self.stdout)

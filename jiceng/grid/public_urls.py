@@ -1,0 +1,2 @@
+app_name = "grid_public"
+urlpatterns: list = []  # type: ignore[type-arg]

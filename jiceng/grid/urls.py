@@ -1,0 +1,2 @@
+app_name = "grid"
+urlpatterns: list = []  # type: ignore[type-arg]

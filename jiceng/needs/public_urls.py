@@ -1,0 +1,2 @@
+app_name = "needs_public"
+urlpatterns: list = []  # type: ignore[type-arg]

@@ -1,0 +1,2 @@
+app_name = "needs"
+urlpatterns: list = []  # type: ignore[type-arg]
