@@ -1,7 +1,7 @@
 """Writing to and verifying the audit ledger."""
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -87,6 +87,23 @@ def _events(batch: int) -> Iterator[Event]:
         last = page[-1].seq
 
 
+def recompute_hash(event: Event, digest: Callable[[bytes], str] | None = None) -> str:
+    """The hash an event should carry, from its content and the previous hash."""
+    body = canonical(
+        seq=event.seq,
+        at=event.at,
+        actor_id=event.actor_id,
+        actor_label=event.actor_label,
+        org_path=event.org_path,
+        action=event.action,
+        object_type=event.object_type,
+        object_id=event.object_id,
+        changes=event.changes,
+        prev_hash=event.prev_hash,
+    )
+    return (digest or digest_function())(body)
+
+
 def verify(batch: int = 20_000) -> Verification:
     """Recompute the chain from the first event and name the first one that does not match."""
     digest = digest_function()
@@ -96,19 +113,7 @@ def verify(batch: int = 20_000) -> Verification:
             return Verification(checked, event.seq, f"序号不连续：应为 {expected_seq}")
         if event.prev_hash != prev:
             return Verification(checked, event.seq, "前序哈希与上一事件不符")
-        body = canonical(
-            seq=event.seq,
-            at=event.at,
-            actor_id=event.actor_id,
-            actor_label=event.actor_label,
-            org_path=event.org_path,
-            action=event.action,
-            object_type=event.object_type,
-            object_id=event.object_id,
-            changes=event.changes,
-            prev_hash=event.prev_hash,
-        )
-        if digest(body) != event.hash:
+        if recompute_hash(event, digest) != event.hash:
             return Verification(checked, event.seq, "内容与哈希不符（记录被改动）")
         prev, expected_seq, checked = event.hash, expected_seq + 1, checked + 1
     head = LedgerHead.objects.filter(id=1).first()

@@ -25,7 +25,7 @@ from jiceng.rules.models import Body
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
-FIELD_TEMPLATE = "decisions/_partials/field.html"
+FIELD_TEMPLATE = "web/_partials/field.html"
 # Bodies counted by households as well as heads (组织法第二十二条、第二十八条).
 HOUSEHOLD_BODIES = frozenset({Body.VILLAGERS_ASSEMBLY, Body.GROUP_MEETING})
 

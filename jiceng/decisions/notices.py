@@ -26,8 +26,8 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from jiceng.audit.chain import canonical, digest_function
 from jiceng.audit.models import Event, LedgerHead
+from jiceng.audit.services import recompute_hash
 from jiceng.decisions import services
 from jiceng.decisions.models import Notice, NoticeKind
 from jiceng.orgs.models import Organization, OrgKind
@@ -115,19 +115,7 @@ def event_intact(event: Event) -> bool:
 
     A local check, cheap enough for a public page; `manage.py verify_ledger` checks the whole chain.
     """
-    body = canonical(
-        seq=event.seq,
-        at=event.at,
-        actor_id=event.actor_id,
-        actor_label=event.actor_label,
-        org_path=event.org_path,
-        action=event.action,
-        object_type=event.object_type,
-        object_id=event.object_id,
-        changes=event.changes,
-        prev_hash=event.prev_hash,
-    )
-    if digest_function()(body) != event.hash:
+    if recompute_hash(event) != event.hash:
         return False
     # One query: the next event's back link or, for the last event, the ledger head.
     successor = Event.objects.filter(seq=event.seq + 1).order_by().values_list("prev_hash", flat=True)

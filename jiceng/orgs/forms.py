@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 PICK_LIMIT = 10  # people shown by the search box of a person picker
 MEMBER_BRANCH_KINDS = PARTY_ORG_KINDS - {OrgKind.PARTY_GROUP}  # a party group is not a member's organization
 
-FIELD_TEMPLATE = "orgs/_partials/edit_field.html"
+FIELD_TEMPLATE = "web/_partials/field.html"
 
 
 class DateInput(forms.DateInput):
