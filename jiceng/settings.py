@@ -167,6 +167,11 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 PAGE_SIZE = env_int("PAGE_SIZE", 50)
 
+# Optional tile server for grid maps (e.g. a government 天地图 mirror); empty = boundaries on a plain background, offline.
+MAP_TILE_URL = env_str("MAP_TILE_URL", "")
+# SMS gateway for one-time codes: "console" prints them (demo and tests).
+SMS_GATEWAY = env_str("SMS_GATEWAY", "console")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -3,7 +3,7 @@
 from ninja import NinjaAPI
 from ninja.renderers import JSONRenderer
 
-from jiceng.api import decisions, errors, grid, members, needs, organizations, people, posts
+from jiceng.api import decisions, errors, grid, grid_sweeps, members, needs, needs_service, organizations, people, posts
 from jiceng.api.auth import session_auth, token_auth
 
 
@@ -43,4 +43,6 @@ api.add_router("/posts", posts.router)
 api.add_router("", decisions.router)  # /decisions, /objections, /meetings
 
 api.add_router("", grid.router)
+api.add_router("", grid_sweeps.router)  # /sweeps, /mobilizations
 api.add_router("", needs.router)
+api.add_router("", needs_service.router)

@@ -6,7 +6,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from jiceng.decisions import notices
-from jiceng.portal import selectors, throttle
+from jiceng.lib import throttle
+from jiceng.portal import selectors
 
 # Codes are 8 characters of 31 (about 8.5e11): 30 guesses a minute from one address find nothing.
 LOOKUPS_PER_MINUTE = 30

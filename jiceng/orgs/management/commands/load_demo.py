@@ -13,9 +13,11 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            load_demo(stdout=self.stdout)
+            load_demo(stdout=None)
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
         decisions_demo.load(stdout=self.stdout)  # loads once too: skipped when its ledger event exists
         grid_demo.load(stdout=self.stdout)  # grids before needs: needs may name a grid
         needs_demo.load(stdout=self.stdout)
+        # Already loaded by now, so this only prints the counts and the demo logins: last, where they are seen.
+        load_demo(stdout=self.stdout)

@@ -1,6 +1,5 @@
-"""A fixed-window request limit per client address, kept in Django's cache."""
-
-import time
+"""Request limits kept in Django's cache: a window opens with the first attempt under a key and
+counts until it expires (no clock boundaries, so a burst cannot straddle two windows)."""
 
 from django.core.cache import cache
 from django.http import HttpRequest
@@ -12,9 +11,9 @@ def client_address(request: HttpRequest) -> str:
     return request.META.get("REMOTE_ADDR", "") or "unknown"
 
 
-def allow(request: HttpRequest, scope: str, limit: int, window: int = 60) -> bool:
-    """Count this request; False once the address has made more than `limit` in the current window."""
-    key = f"throttle:{scope}:{client_address(request)}:{int(time.time() // window)}"
+def hit(key: str, limit: int, window: int = 60) -> bool:
+    """Count one attempt under `key`; False once more than `limit` were made in the open window."""
+    key = f"throttle:{key}"
     cache.add(key, 0, timeout=window)
     try:
         count = cache.incr(key)
@@ -22,3 +21,8 @@ def allow(request: HttpRequest, scope: str, limit: int, window: int = 60) -> boo
         cache.set(key, 1, timeout=window)
         count = 1
     return count <= limit
+
+
+def allow(request: HttpRequest, scope: str, limit: int, window: int = 60) -> bool:
+    """Count this request against its client address."""
+    return hit(f"{scope}:ip:{client_address(request)}", limit, window)
