@@ -57,6 +57,11 @@ def get_need_for_user(user: User, pk: int) -> Need:
     return get_for_user(qs, user, VIEW, "community__path", pk=pk)
 
 
+def get_photo_for_user(user: User, pk: int) -> NeedPhoto:
+    """A need's photo, for staff who may see that community's needs (photos are never public files)."""
+    return get_for_user(NeedPhoto.objects.select_related("need"), user, VIEW, "need__community__path", pk=pk)
+
+
 def claims_for_user(user: User, statuses: tuple[str, ...] = ()) -> QuerySet[Claim]:
     qs = scope(Claim.objects.select_related("need__community", "member__person", "unit"), user, VIEW, "need__community__path")
     if statuses:

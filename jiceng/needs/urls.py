@@ -13,6 +13,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("claims/", views.claims, name="claims"),
     path("my/", views.my, name="my"),
     path("<int:pk>/", views.detail, name="detail"),
+    path("photos/<int:pk>/", views.photo, name="photo"),
     path("<int:pk>/reject/", views.reject, name="reject"),
     path("<int:pk>/merge/", views.merge, name="merge"),
     path("<int:pk>/list/", views.list_need, name="list"),

@@ -15,7 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -326,3 +326,11 @@ def claim_fulfil(request: AuthedRequest, pk: int) -> HttpResponse:
     else:
         _form_errors(request, form)
     return redirect("needs:claim_detail", pk=pk)
+
+
+@login_required
+@require_GET
+def photo(request: AuthedRequest, pk: int) -> FileResponse:
+    """Residents' and evidence photos are served only inside the scope, never from a public media URL."""
+    stored = selectors.get_photo_for_user(request.user, pk)
+    return FileResponse(stored.file.open("rb"))

@@ -456,3 +456,20 @@ def test_a_need_with_two_places_is_delivered_when_every_claimer_has_served(world
     assert need.status == S.DELIVERED
     services.need_confirm(need=need, code=_resident_code(need), rating=5)
     assert PointEntry.objects.count() == 2
+
+
+def test_photos_are_served_only_inside_the_scope(world: World) -> None:
+    from django.test import Client
+    from django.urls import reverse
+
+    need = services.need_submit(
+        community=world.tree.village_a, data=need_input(), actor=world.grid_worker, photos=[SimpleUploadedFile("a.png", png_bytes())]
+    )
+    url = reverse("needs:photo", args=[need.photos.get().pk])
+    own, other, anonymous = Client(), Client(), Client()
+    own.force_login(world.p.secretary_a)
+    other.force_login(world.p.secretary_b)
+    response = own.get(url)
+    assert response.status_code == 200 and b"".join(response.streaming_content).startswith(b"\x89PNG")  # type: ignore[attr-defined]
+    assert other.get(url).status_code == 404
+    assert anonymous.get(url).status_code == 302
