@@ -45,6 +45,8 @@ INSTALLED_APPS = [
     "jiceng.portal",
     "jiceng.grid",
     "jiceng.needs",
+    "jiceng.dashboard",
+    "jiceng.bench",
     "jiceng.web",
 ]
 

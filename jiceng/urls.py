@@ -16,6 +16,8 @@ urlpatterns = [
     path("decisions/", include("jiceng.decisions.urls")),
     path("grid/", include("jiceng.grid.urls")),
     path("needs/", include("jiceng.needs.urls")),
+    path("dashboard/", include("jiceng.dashboard.urls")),
+    path("portal-admin/", include("jiceng.portal.staff_urls")),
     # Public pages of the apps come before the portal's /p/<code>/ catch-all.
     path("p/needs/", include("jiceng.needs.public_urls")),
     path("p/cases/", include("jiceng.grid.public_urls")),

@@ -1,0 +1,2 @@
+app_name = "portal_staff"
+urlpatterns: list = []  # type: ignore[type-arg]
