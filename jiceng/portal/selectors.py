@@ -1,10 +1,13 @@
 """Reads of the public portal: public names of places and published notices, nothing personal."""
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
+
+from django.db.models import Prefetch, QuerySet
 
 from jiceng.decisions.models import Notice
 from jiceng.orgs.models import GRASSROOTS_KINDS, Organization, OrgKind
+from jiceng.portal.models import Article, Comment, CommentReply, CommentStatus, Consultation, Disclosure, live_q
 
 TOWN_KINDS = (OrgKind.TOWN, OrgKind.SUBDISTRICT)
 
@@ -52,3 +55,60 @@ def board(place: Organization, today: date) -> Board:
         .order_by("-published_on", "-pk")
     )
     return Board(current=[n for n in notices if n.on_notice(today)], past=[n for n in notices if not n.on_notice(today)])
+
+
+# ---- news, disclosures, consultation (issue 6) -------------------------------------------------
+
+PORTAL_KINDS = (OrgKind.DISTRICT, *TOWN_KINDS, *GRASSROOTS_KINDS)
+
+
+def place(code: str) -> Organization | None:
+    """A district, town or village/community that has public pages."""
+    return Organization.objects.filter(code=code, kind__in=PORTAL_KINDS, is_active=True).first()
+
+
+def children(org: Organization) -> list[Organization]:
+    """The places one level down that have public pages (a district's towns, a town's villages)."""
+    return list(
+        Organization.objects.filter(path__startswith=org.path, depth=org.depth + 1, is_active=True, kind__in=PORTAL_KINDS)
+        .only("name", "code", "kind")
+        .order_by("path")
+    )
+
+
+def live_articles(org: Organization, now: datetime, limit: int | None = None) -> QuerySet[Article]:
+    """Live news of the organization and the places under it, newest first."""
+    qs = (
+        Article.objects.filter(live_q(now), organization__path__startswith=org.path)
+        .select_related("organization", "category")
+        .only("title", "publish_at", "view_count", "cover", "organization__name", "organization__code", "category__name")
+        .order_by("-publish_at", "-pk")
+    )
+    return qs[:limit] if limit else qs
+
+
+def live_article(pk: int, now: datetime) -> Article | None:
+    return Article.objects.filter(live_q(now), pk=pk).select_related("organization", "category").first()
+
+
+def approved_comments(article: Article) -> list[Comment]:
+    """Approved comments with their staff replies: two queries."""
+    return list(
+        Comment.objects.filter(article=article, status=CommentStatus.APPROVED)
+        .only("nickname", "body", "created_at", "article_id")
+        .prefetch_related(Prefetch("replies", queryset=CommentReply.objects.select_related("author")))
+    )
+
+
+def disclosures(village: Organization, today: date, domain: str | None = None) -> QuerySet[Disclosure]:
+    qs = Disclosure.objects.filter(village=village, published_on__lte=today)
+    return qs.filter(domain=domain) if domain else qs
+
+
+def public_answers(org: Organization) -> QuerySet[Consultation]:
+    return (
+        Consultation.objects.filter(organization=org, is_public=True)
+        .exclude(answer="")
+        .only("question", "answer", "answered_at", "created_at")
+        .order_by("-answered_at")
+    )

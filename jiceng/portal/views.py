@@ -7,10 +7,12 @@ from django.views.decorators.http import require_safe
 
 from jiceng.decisions import notices
 from jiceng.lib import throttle
+from jiceng.orgs.models import GRASSROOTS_KINDS
 from jiceng.portal import selectors
 
 # Codes are 8 characters of 31 (about 8.5e11): 30 guesses a minute from one address find nothing.
 LOOKUPS_PER_MINUTE = 30
+HOME_NEWS = 5
 
 
 @require_safe
@@ -20,11 +22,21 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 def village(request: HttpRequest, code: str) -> HttpResponse:
-    place = selectors.village(code)
+    place = selectors.place(code)
     if place is None:
         return render(request, "portal/not_found.html", status=404)
     today = timezone.localdate()
-    context = {"place": place, "town": notices.town_of(place), "board": selectors.board(place, today), "today": today}
+    news = list(selectors.live_articles(place, timezone.now(), HOME_NEWS))
+    if place.kind not in GRASSROOTS_KINDS:
+        children = selectors.children(place)
+        return render(request, "portal/org.html", {"place": place, "news": news, "children": children})
+    context = {
+        "place": place,
+        "town": notices.town_of(place),
+        "board": selectors.board(place, today),
+        "today": today,
+        "news": news,
+    }
     return render(request, "portal/village.html", context)
 
 

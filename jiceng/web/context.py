@@ -31,6 +31,8 @@ def workspace(request: HttpRequest) -> dict[str, Any]:
             "needs": bool(
                 roles & {Role.DISTRICT_ADMIN, Role.TOWN_STAFF, Role.VILLAGE_STAFF, Role.GRID_WORKER, Role.PARTY_MEMBER, Role.UNIT_LIAISON}
             ),
+            "dashboard": bool(roles & {Role.DISTRICT_ADMIN, Role.TOWN_STAFF, Role.VILLAGE_STAFF}),
+            "portal": bool(roles & {Role.DISTRICT_ADMIN, Role.TOWN_STAFF, Role.VILLAGE_STAFF}),
             "audit": Role.AUDITOR in roles,
             # 三权分立: only the system, security and audit administrators see account administration.
             "accounts": bool(roles & account_roles("account.view")),

@@ -66,10 +66,17 @@ def test_a_village_without_notices_says_so(tree: Tree) -> None:
     assert "目前没有正在公示的公告" in body and "暂无往期公告" in body and "丙街道" in body
 
 
-@pytest.mark.parametrize("which", ["district", "town", "branch_a", "other_town"])
-def test_codes_of_other_kinds_of_organization_are_not_found(tree: Tree, which: str) -> None:
-    status, body = _get(reverse("portal:village", args=[getattr(tree, which).code]))
+def test_party_branches_have_no_portal_page(tree: Tree) -> None:
+    status, body = _get(reverse("portal:village", args=[tree.branch_a.code]))
     assert status == 404 and "页面不存在" in body
+
+
+@pytest.mark.parametrize("which", ["district", "town", "other_town"])
+def test_districts_and_towns_have_a_home_with_their_places(tree: Tree, which: str) -> None:
+    org = getattr(tree, which)
+    status, body = _get(reverse("portal:village", args=[org.code]))
+    assert status == 200 and org.name in body and "党支部" not in body
+    assert reverse("portal:consult", args=[org.code]) in body and reverse("portal:news_list", args=[org.code]) in body
 
 
 def test_an_unknown_code_is_not_found(tree: Tree) -> None:
@@ -91,10 +98,22 @@ def test_home_query_count_does_not_grow(tree: Tree, django_assert_num_queries) -
 def test_village_page_query_count_does_not_grow(personas: Personas, tree: Tree, django_assert_num_queries) -> None:  # type: ignore[no-untyped-def]
     url = reverse("portal:village", args=[tree.village_a.code])
     published_notice(personas.secretary_a, tree.village_a)
-    # the village, its town, its notices
-    with django_assert_num_queries(3):
+    # the village, its town, its notices, its latest news
+    with django_assert_num_queries(4):
         _get(url)
     for i in range(4):
         published_notice(personas.secretary_a, tree.village_a, title=f"决议{i}", published_on=TODAY - timedelta(days=10 * i))
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):
         assert "决议3" in _get(url)[1]
+
+
+def test_a_village_home_links_news_disclosures_needs_verification_and_consultation(tree: Tree) -> None:
+    _, body = _get(reverse("portal:village", args=[tree.village_a.code]))
+    for url in (
+        reverse("portal:news_list", args=[tree.village_a.code]),
+        reverse("portal:disclosures", args=[tree.village_a.code]),
+        reverse("needs_public:board", args=[tree.village_a.code]),
+        reverse("portal:verify_form"),
+        reverse("portal:consult", args=[tree.village_a.code]),
+    ):
+        assert f'href="{url}"' in body

@@ -1,0 +1,9 @@
+import pytest
+
+from jiceng.conftest import Tree
+from jiceng.dashboard.tests.fixtures import Board, build
+
+
+@pytest.fixture
+def board(tree: Tree) -> Board:
+    return build(tree)
