@@ -42,5 +42,9 @@ pytest: setup
 
 test: lint typecheck migrations-check pytest
 
+# Needs DATABASE_URL pointing at a PostgreSQL database filled by `manage.py generate_scale` (docs/performance.md).
+bench: setup
+	$(BIN)/python -m jiceng.bench
+
 clean:
 	rm -rf $(VENV) node_modules staticfiles

@@ -71,7 +71,12 @@ def _report(*, actor: User, member: Member, community: Organization, reported_on
         member = Member.objects.select_for_update(of=("self",)).select_related("branch", "work_unit", "person").get(pk=member.pk)
         if member.stage not in REPORTING_STAGES:
             raise ValidationError({"member": "入党申请人无需报到；报到对象为党员、预备党员、发展对象和入党积极分子。"})
-        old = ServiceReport.objects.select_for_update(of=("self",)).filter(member=member, ended_on__isnull=True).select_related("community").first()
+        old = (
+            ServiceReport.objects.select_for_update(of=("self",))
+            .filter(member=member, ended_on__isnull=True)
+            .select_related("community")
+            .first()
+        )
         late = False
         if old is not None:
             if reported_on < old.reported_on:

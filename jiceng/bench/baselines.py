@@ -1,0 +1,59 @@
+"""Bare views doing the same indexed query as a page and returning the same rows as JSON.
+
+No login, no scope lookup, no template: the floor a page is measured against. They exist only
+in jiceng.bench.urls, which jiceng.bench.settings selects when JICENG_BENCH=1.
+"""
+
+from django.conf import settings
+from django.db.models import QuerySet
+from django.http import HttpRequest, JsonResponse
+
+from jiceng.decisions.models import Decision
+from jiceng.grid.models import Case, Grid
+from jiceng.needs.models import Need
+from jiceng.orgs.models import Member, Organization
+
+
+def _root_path(request: HttpRequest) -> str:
+    return request.GET.get("path", "")
+
+
+def _page(qs: QuerySet, fields: list[str], size: int | None = None) -> JsonResponse:
+    size = size or settings.PAGE_SIZE
+    return JsonResponse({"count": qs.count(), "rows": list(qs.values_list(*fields)[:size])})
+
+
+def tree(request: HttpRequest) -> JsonResponse:
+    tops = list(Organization.objects.filter(depth=1).order_by("path").values_list("path", "name"))
+    children = [
+        list(Organization.objects.filter(path__startswith=p, depth=2).order_by("path").values_list("pk", "name", "kind")) for p, _ in tops
+    ]
+    return JsonResponse({"tops": tops, "children": children})
+
+
+def members(request: HttpRequest) -> JsonResponse:
+    qs = Member.objects.filter(branch__path__startswith=_root_path(request))
+    if q := request.GET.get("q"):
+        qs = qs.filter(person__name__contains=q)
+    qs = qs.order_by("branch__path", "person__name", "pk")
+    return _page(qs, ["pk", "person__name", "person__phone_masked", "branch__name", "stage"])
+
+
+def decisions(request: HttpRequest) -> JsonResponse:
+    qs = Decision.objects.filter(village__path__startswith=_root_path(request)).order_by("-created_on", "-pk")
+    return _page(qs, ["pk", "title", "village__name", "status", "created_on"])
+
+
+def needs(request: HttpRequest) -> JsonResponse:
+    qs = Need.objects.filter(community__path__startswith=_root_path(request)).order_by("-submitted_at", "-pk")
+    return _page(qs, ["pk", "title", "community__name", "status", "submitted_at"], 30)
+
+
+def cases(request: HttpRequest) -> JsonResponse:
+    qs = Case.objects.filter(village__path__startswith=_root_path(request)).order_by("-reported_at", "-pk")
+    return _page(qs, ["pk", "code", "village__name", "category__name", "status", "reported_at", "due_at"])
+
+
+def grids(request: HttpRequest) -> JsonResponse:
+    qs = Grid.objects.filter(village__path__startswith=_root_path(request), is_active=True).order_by("code")
+    return JsonResponse({"rows": list(qs.values_list("pk", "name", "boundary"))})
