@@ -23,6 +23,19 @@ def top_orgs(user: User) -> QuerySet[Organization]:
     return Organization.objects.filter(path__in=allowed_paths(user, roles("org.view"))).order_by("path")
 
 
+def children_of(parents: list[Organization]) -> dict[str, list[Organization]]:
+    """The direct children of several organizations in one query, keyed by the parent's path."""
+    found: dict[str, list[Organization]] = {p.path: [] for p in parents}
+    if not parents:
+        return found
+    condition = Q()
+    for parent in parents:
+        condition |= Q(path__startswith=parent.path, depth=parent.depth + 1)
+    for child in Organization.objects.filter(condition).order_by("path"):
+        found[child.path[: -Organization.steplen]].append(child)
+    return found
+
+
 def get_org_for_user(user: User, pk: int) -> Organization:
     return get_for_user(Organization.objects.all(), user, roles("org.view"), "path", pk=pk)
 

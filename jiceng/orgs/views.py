@@ -33,8 +33,8 @@ def _require_any(request: AuthedRequest, action: str) -> None:
 def tree(request: AuthedRequest) -> HttpResponse:
     _require_any(request, "org.view")
     tops = list(selectors.top_orgs(request.user))
-    children = {top.pk: list(Organization.objects.get_children(top)) for top in tops}
-    context = {"tops": [(top, children[top.pk]) for top in tops], "can_export": can(request.user, roles("registry.export"), None)}
+    children = selectors.children_of(tops)
+    context = {"tops": [(top, children[top.path]) for top in tops], "can_export": can(request.user, roles("registry.export"), None)}
     return render(request, "orgs/tree.html", context)
 
 

@@ -130,3 +130,20 @@ def test_org_page_query_count_does_not_grow_with_data(personas: Personas, tree: 
     _add_members(tree.branch_a, 150)
     with django_assert_num_queries(len(small.captured_queries)):
         client.get(url)
+
+
+def test_the_tree_query_count_does_not_grow_with_grants(tree: Tree, django_assert_num_queries) -> None:  # type: ignore[no-untyped-def]
+    from jiceng.accounts.models import Role
+    from jiceng.conftest import make_user
+
+    user = make_user("many", Role.VILLAGE_STAFF, tree.village_a)
+    client = _client(user)
+    client.get(reverse("orgs:tree"))
+    with django_assert_num_queries(9) as one:
+        body = client.get(reverse("orgs:tree")).content.decode()
+    assert "甲村党支部" in body
+    user.grants.create(organization=tree.village_b, role=Role.VILLAGE_STAFF)
+    user.grants.create(organization=tree.community_c, role=Role.VILLAGE_STAFF)
+    with django_assert_num_queries(len(one.captured_queries)):
+        body = client.get(reverse("orgs:tree")).content.decode()
+    assert "甲村党支部" in body and "乙村党支部" in body and "丙社区" in body
