@@ -21,14 +21,24 @@ M = TypeVar("M", bound=Model)
 Roles = Collection[str]
 
 
-def user_grants(user: Any) -> list[RoleGrant]:
-    """The grants in force for this user (one if a grant is active), cached on the user object."""
+def all_grants(user: Any) -> list[RoleGrant]:
+    """Every grant of the user, whichever is active, in tree order.
+
+    One query per user object: request.user lives for one request, so scoping, the workspace context
+    and the middleware of a request share it.
+    """
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return []
     cached = getattr(user, "_grants_cache", None)
     if cached is None:
         cached = list(RoleGrant.objects.filter(user=user).select_related("organization").order_by("organization__path"))
         user._grants_cache = cached
+    return cached
+
+
+def user_grants(user: Any) -> list[RoleGrant]:
+    """The grants in force for this user (one if a grant is active), cached on the user object."""
+    cached = all_grants(user)
     active = getattr(user, "active_grant_id", None)
     if active:
         chosen = [g for g in cached if g.pk == active]

@@ -67,9 +67,10 @@ def test_it_accepts_passwords_with_three_classes(password: str) -> None:
 
 
 def test_sessions_end_after_thirty_idle_minutes() -> None:
-    # Every request renews the cookie, so the age is an idle timeout, not a absolute one.
+    # Requests renew the session's expiry (at most once a minute, jiceng/web/tests/test_sessions.py),
+    # so the age is an idle timeout, not an absolute one.
     assert settings.SESSION_COOKIE_AGE == 30 * 60
-    assert settings.SESSION_SAVE_EVERY_REQUEST is True
+    assert settings.SESSION_ENGINE == "jiceng.web.sessions"
 
 
 def test_healthz_reports_database_and_migrations(db: None) -> None:
