@@ -10,6 +10,7 @@ from ninja import Schema
 from jiceng.accounts.access import get_for_user
 from jiceng.accounts.models import User
 from jiceng.api.schemas import ErrorOut, PageQuery
+from jiceng.lib.paging import COUNT_CAP, capped_count
 from jiceng.orgs.access import roles
 from jiceng.orgs.models import Organization, Person
 
@@ -35,8 +36,16 @@ def person_for(user: User, pk: int) -> Person:
 
 
 def paginate(qs: QuerySet[M], query: PageQuery) -> dict[str, Any]:
+    """One page and a capped count (jiceng.lib.paging): `count` is exact up to COUNT_CAP (10,000)
+    rows; above that it is a lower bound, at least one more than the rows up to this page while
+    more pages follow, so a client that pages until page × page_size ≥ count still reads every row."""
     start = (query.page - 1) * query.page_size
-    return {"items": list(qs[start : start + query.page_size]), "count": qs.count(), "page": query.page, "page_size": query.page_size}
+    rows = list(qs[start : start + query.page_size + 1])
+    has_next = len(rows) > query.page_size
+    items = rows[: query.page_size]
+    count = min(capped_count(qs), COUNT_CAP)
+    seen = start + len(items)
+    return {"items": items, "count": max(count, seen + 1 if has_next else seen), "page": query.page, "page_size": query.page_size}
 
 
 def patch_changes(payload: Schema, required: Iterable[str] = ()) -> dict[str, Any]:

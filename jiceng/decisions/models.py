@@ -120,7 +120,12 @@ class Decision(models.Model):
 
     class Meta:
         verbose_name = _("四议两公开事项")
-        indexes = [models.Index(fields=["village", "status"], name="decision_village_status")]
+        indexes = [
+            models.Index(fields=["village", "status"], name="decision_village_status"),
+            # the list's order, over the whole scope and within one village
+            models.Index(fields=["-created_on", "-id"], name="decision_created"),
+            models.Index(fields=["village", "-created_on", "-id"], name="decision_village_created"),
+        ]
 
     def __str__(self) -> str:
         return self.title

@@ -91,12 +91,13 @@ def _int(value: str | None) -> int | None:
 FILTER_KEYS = ("status", "village", "year", "classification")
 
 
-def filter_decisions(qs: QuerySet[Decision], params: Mapping[str, str]) -> QuerySet[Decision]:
+def filter_decisions(qs: QuerySet[Decision], params: Mapping[str, str], by_village: bool = True) -> QuerySet[Decision]:
     """status, village (an organization id; a village out of scope matches nothing), year of
-    registration, classification. Unknown values are ignored, never an error."""
+    registration, classification. Unknown values are ignored, never an error. The list page passes
+    by_village=False: its area filter (orgs.selectors.area_filter) reads the village itself."""
     if (status := params.get("status", "")) in Status.values:
         qs = qs.filter(status=status)
-    if (village := _int(params.get("village"))) is not None:
+    if by_village and (village := _int(params.get("village"))) is not None:
         qs = qs.filter(village_id=village)
     if (year := _int(params.get("year"))) is not None:
         qs = qs.filter(created_on__year=year)
@@ -105,9 +106,9 @@ def filter_decisions(qs: QuerySet[Decision], params: Mapping[str, str]) -> Query
     return qs
 
 
-def decisions_for_user(user: User, params: Mapping[str, str]) -> QuerySet[Decision]:
+def decisions_for_user(user: User, params: Mapping[str, str], by_village: bool = True) -> QuerySet[Decision]:
     qs = scope(Decision.objects.select_related("village", "category"), user, access.roles("decision.view"), "village__path")
-    return filter_decisions(qs, params).order_by("-created_on", "-pk")
+    return filter_decisions(qs, params, by_village).order_by("-created_on", "-pk")
 
 
 def used_filters(params: Mapping[str, str]) -> dict[str, str]:

@@ -1,10 +1,12 @@
 from django.urls import path
 
 from jiceng.decisions import views, views_notices, views_stats
+from jiceng.orgs import views as org_views
 
 app_name = "decisions"
 urlpatterns = [
     path("", views.decision_list, name="list"),
+    path("areas/", org_views.area_filter, views.AREA, name="area_filter"),
     path("stats/", views_stats.stats, name="stats"),
     path("new/", views.decision_create, name="create"),
     path("<int:pk>/", views.decision_detail, name="detail"),

@@ -13,7 +13,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpResponse
 from django.http.response import HttpResponseBase
@@ -28,7 +27,9 @@ from jiceng.accounts.models import User
 from jiceng.decisions import access, catalogue, files, forms, selectors, services, workflow
 from jiceng.decisions.models import Classification, Decision, MatterCatalogue, MatterCategory, NoticeKind, Status
 from jiceng.lib.http import AuthedRequest
-from jiceng.orgs.models import Organization
+from jiceng.lib.paging import paginate
+from jiceng.orgs import selectors as org_selectors
+from jiceng.orgs.models import GRASSROOTS_KINDS, Organization
 from jiceng.rules.engine import evaluate
 from jiceng.rules.models import RuleSet
 
@@ -78,20 +79,35 @@ def _url_or_empty(name: str, *args: Any) -> str:
 # ---- list and create ------------------------------------------------------------------------
 
 
+# The list's area filter; the same arguments route decisions:area_filter (urls.py).
+AREA: dict[str, Any] = {"action_roles": access.roles("decision.view")}
+
+
+def _catalogue_village(area: org_selectors.AreaFilter) -> Organization | None:
+    """The village whose matter catalogue the list links to: the only one in scope, or the one chosen."""
+    first = area.levels[0] if area.levels else None
+    if first is not None and first.name == "village" and len(first.options) == 1:
+        return first.options[0]
+    return area.chosen if area.chosen is not None and area.chosen.kind in GRASSROOTS_KINDS else None
+
+
 @login_required
 @require_GET
 def decision_list(request: AuthedRequest) -> HttpResponse:
     user = request.user
     if not can(user, access.roles("decision.view"), None):
         raise PermissionDenied
-    page = Paginator(selectors.decisions_for_user(user, request.GET), settings.PAGE_SIZE).get_page(request.GET.get("page"))
+    area = org_selectors.area_filter(user, params=request.GET, **AREA)
+    rows = area.apply(selectors.decisions_for_user(user, request.GET, by_village=False), "village")
     this_year = timezone.localdate().year
     context = {
-        "page": page,
+        "page": paginate(rows, request.GET.get("page"), settings.PAGE_SIZE),
         "filters": selectors.used_filters(request.GET),
         "statuses": Status.choices,
         "classifications": Classification.choices,
-        "villages": selectors.villages_for_user(user),
+        "area": area,
+        "area_url": reverse("decisions:area_filter"),
+        "catalogue_village": _catalogue_village(area),
         "years": range(this_year, this_year - 6, -1),
         "can_create": can(user, access.roles("decision.change"), None),
     }

@@ -217,6 +217,9 @@ class Case(models.Model):
         indexes = [
             models.Index(fields=["status", "stage_due_at"], name="case_status_stage_due"),
             models.Index(fields=["category", "reported_at"], name="case_category_reported"),
+            # the case list's order, over the whole scope and within one village
+            models.Index(fields=["-reported_at", "-id"], name="case_reported"),
+            models.Index(fields=["village", "-reported_at", "-id"], name="case_village_reported"),
         ]
 
     def __str__(self) -> str:

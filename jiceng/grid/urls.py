@@ -1,6 +1,7 @@
 from django.urls import path
 
 from jiceng.grid import views
+from jiceng.orgs import views as org_views
 
 app_name = "grid"
 urlpatterns = [
@@ -15,6 +16,7 @@ urlpatterns = [
     path("map/grids.geojson", views.map_geojson, name="map_geojson"),
     path("mine/", views.mine, name="mine"),
     path("cases/", views.case_list, name="cases"),
+    path("cases/areas/", org_views.area_filter, views.AREA, name="area_filter"),
     path("cases/new/", views.case_report, name="case_report"),
     path("cases/check/", views.case_check, name="case_check"),
     path("cases/<int:pk>/", views.case_detail, name="case"),

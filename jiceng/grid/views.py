@@ -26,6 +26,8 @@ from jiceng.grid.models import OPEN_STATUSES, CaseCategory, CasePhoto, CaseStatu
 from jiceng.grid.workflow import HANDLER, VERIFIER, moves_from
 from jiceng.lib import throttle
 from jiceng.lib.http import AuthedRequest
+from jiceng.lib.paging import paginate
+from jiceng.orgs import selectors as org_selectors
 from jiceng.orgs.models import GRASSROOTS_KINDS, Organization
 
 GET_POST = require_http_methods(["GET", "POST"])
@@ -252,20 +254,27 @@ def map_geojson(request: AuthedRequest) -> JsonResponse:
 # ---- cases -----------------------------------------------------------------------------------
 
 
+# The case list's area filter; the same arguments route grid:area_filter (urls.py).
+AREA: dict[str, Any] = {"action_roles": VIEW}
+
+
 @login_required
 @require_GET
 def case_list(request: AuthedRequest) -> HttpResponse:
     user = request.user
     _need(user, "grid.view")
     now = timezone.now()
-    page = Paginator(selectors.cases_for_user(user, request.GET, now), settings.PAGE_SIZE).get_page(request.GET.get("page"))
+    area = org_selectors.area_filter(user, params=request.GET, **AREA)
+    params = {k: v for k, v in request.GET.items() if k != "village"}  # the area filter reads the village
+    page = paginate(area.apply(selectors.cases_for_user(user, params, now), "village"), request.GET.get("page"), settings.PAGE_SIZE)
     context = {
         "page": page,
         "rows": [(c, c.overdue_at(now)) for c in page],
         "filters": selectors.used_filters(request.GET),
         "statuses": CaseStatus.choices,
         "categories": list(CaseCategory.objects.all()),
-        "villages": selectors.villages_for_user(user),
+        "area": area,
+        "area_url": reverse("grid:area_filter"),
         "can_report": can(user, access.roles("case.report"), None),
     }
     template = "grid/_partials/case_rows.html" if request.htmx else "grid/cases.html"

@@ -114,7 +114,13 @@ class Need(models.Model):
     class Meta:
         verbose_name = _("群众需求")
         ordering = ["-submitted_at", "-pk"]
-        indexes = [models.Index(fields=["community", "status"], name="need_community_status")]
+        indexes = [
+            models.Index(fields=["community", "status"], name="need_community_status"),
+            # the vetting queue's order: its default (submitted and disputed), one status, one community
+            models.Index(fields=["-submitted_at", "-id"], condition=models.Q(status__in=["submitted", "disputed"]), name="need_queue_open"),
+            models.Index(fields=["status", "-submitted_at", "-id"], name="need_status_submitted"),
+            models.Index(fields=["community", "-submitted_at", "-id"], name="need_community_submitted"),
+        ]
         constraints = [
             models.CheckConstraint(condition=models.Q(capacity__gte=1), name="need_capacity_positive"),
             models.CheckConstraint(

@@ -3,11 +3,13 @@ from importlib.util import find_spec
 from django.urls import URLPattern, URLResolver, path
 
 from jiceng.needs import views
+from jiceng.orgs import views as org_views
 
 app_name = "needs"
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", views.home, name="home"),
     path("queue/", views.queue, name="queue"),
+    path("queue/areas/", org_views.area_filter, views.AREA, name="area_filter"),
     path("new/", views.need_new, name="new"),
     path("stats/", views.stats_page, name="stats"),
     path("claims/", views.claims, name="claims"),

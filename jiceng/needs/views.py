@@ -23,9 +23,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from jiceng.accounts.access import can
 from jiceng.lib.http import AuthedRequest
+from jiceng.lib.paging import paginate
 from jiceng.lib.throttle import client_address
 from jiceng.needs import access, forms, selectors, services, stats, workflow
 from jiceng.needs.models import Claim, ClaimStatus, NeedStatus
+from jiceng.orgs import selectors as org_selectors
 
 GET_POST = require_http_methods(["GET", "POST"])
 S = NeedStatus
@@ -66,6 +68,11 @@ def home(request: AuthedRequest) -> HttpResponse:
 # ---- staff -------------------------------------------------------------------------------------
 
 
+QUEUE_PAGE_SIZE = 30
+# The queue's area filter (active communities only); the same arguments route needs:area_filter (urls.py).
+AREA: dict[str, Any] = {"action_roles": access.roles("need.view"), "village_param": "community", "active_only": True}
+
+
 @login_required
 @require_GET
 def queue(request: AuthedRequest) -> HttpResponse:
@@ -74,14 +81,17 @@ def queue(request: AuthedRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     if status and status not in S.values:
         status = ""
-    community = request.GET.get("community", "")
-    qs = selectors.queue(request.user, status, int(community) if community.isdigit() else None)
-    page = Paginator(qs, 30).get_page(request.GET.get("page"))
+    area = org_selectors.area_filter(request.user, params=request.GET, **AREA)
+    rows = area.apply(selectors.queue(request.user, status), "community")
     context = {
-        "page": page,
+        # counted without the places annotation, which only the shown rows need
+        "page": paginate(
+            rows, request.GET.get("page"), QUEUE_PAGE_SIZE, count_qs=area.apply(selectors.queue_rows(request.user, status), "community")
+        ),
         "statuses": S.choices,
-        "filters": {"status": status, "community": community},
-        "communities": list(selectors.communities_for_user(request.user)),
+        "filters": {"status": status},
+        "area": area,
+        "area_url": reverse("needs:area_filter"),
         "can_submit": _can_any(request, "need.submit_for"),
     }
     template = "needs/_partials/queue_rows.html" if request.htmx else "needs/queue.html"

@@ -1,17 +1,19 @@
 """Reads of the registry, always through the scoping function of jiceng.accounts.access."""
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from jiceng.accounts.access import allowed_paths, get_for_user, scope
 from jiceng.accounts.models import User
 from jiceng.lib import fieldcrypto
 from jiceng.lib.validators import normalize_id_number
 from jiceng.orgs.access import roles
-from jiceng.orgs.models import Member, Organization, Person, Post, PostRole, Stage
+from jiceng.orgs.models import GRASSROOTS_KINDS, Member, Organization, OrgKind, Person, Post, PostRole, Stage
 
 
 def visible_orgs(user: User) -> QuerySet[Organization]:
@@ -44,12 +46,24 @@ def get_person_for_user(user: User, pk: int) -> Person:
     return get_for_user(Person.objects.select_related("organization"), user, roles("person.view"), "organization__path", pk=pk)
 
 
+# Shorter Chinese queries match the start of the name: pg_trgm cannot serve a search for one or two
+# characters, and a search for any name containing 陈 reads every person in scope.
+PREFIX_SEARCH_MAX = 2
+
+
 def _name_filter(qs: QuerySet[Any], q: str, prefix: str = "") -> QuerySet[Any]:
-    """Name or pinyin initials contain q (张三 is found by 张, 三 or zs)."""
+    """A Chinese query of one or two characters finds names starting with it (the surname, or the
+    surname and the first given character: 陈, 陈建), served by the b-tree index on the name; a
+    longer one finds names containing it (陈建国, 建国强), served on PostgreSQL by the trigram index
+    (orgs migration 0004). A Latin query finds names containing it or pinyin initials containing it
+    (zs for 张三; initials are stored lower-case)."""
     q = q.strip()
     if not q:
         return qs
-    return qs.filter(Q(**{f"{prefix}name__icontains": q}) | Q(**{f"{prefix}name_initials__icontains": q.lower()}))
+    if not q.isascii():
+        lookup = "startswith" if len(q) <= PREFIX_SEARCH_MAX else "contains"
+        return qs.filter(**{f"{prefix}name__{lookup}": q})
+    return qs.filter(Q(**{f"{prefix}name__icontains": q}) | Q(**{f"{prefix}name_initials__contains": q.lower()}))
 
 
 def _int(value: str | None) -> int | None:
@@ -121,3 +135,120 @@ def members_for_user(user: User, params: Mapping[str, str], action: str = "membe
 def posts_for_user(user: User, params: Mapping[str, str], action: str = "org.view") -> QuerySet[Post]:
     qs = scope(Post.objects.select_related("person", "organization"), user, roles(action), "organization__path")
     return filter_posts(qs, params).order_by("organization__path", "role", "pk")
+
+
+# ---- the area filter of list pages: district → town → village ------------------------------
+
+# A select lists at most about this many options; a larger scope is entered one level higher.
+AREA_OPTIONS_LIMIT = 200
+TOWN_KINDS = frozenset({OrgKind.TOWN, OrgKind.SUBDISTRICT})
+_LEVELS = (("district", frozenset({OrgKind.DISTRICT})), ("town", TOWN_KINDS), ("village", GRASSROOTS_KINDS))
+_LEVEL_LABELS = {
+    "district": (_("区（县）"), _("全部区（县）")),
+    "town": (_("镇（街道）"), _("全部镇（街道）")),
+    "village": (_("村（社区）"), _("全部村（社区）")),
+}
+
+
+@dataclass(frozen=True)
+class AreaLevel:
+    name: str  # district / town / village
+    param: str  # the query parameter ("village", or "community" on the needs pages)
+    options: list[Organization]
+    chosen: Organization | None
+
+    @property
+    def label(self) -> str:
+        return str(_LEVEL_LABELS[self.name][0])
+
+    @property
+    def all_label(self) -> str:
+        return str(_LEVEL_LABELS[self.name][1])
+
+
+@dataclass(frozen=True)
+class AreaFilter:
+    """The selects a list page shows for its area filter, and the chosen area. A scope of at most
+    AREA_OPTIONS_LIMIT villages lists them directly; a larger one starts at the town (or district)
+    and lists the villages of the chosen town only, so the page never grows with the scope."""
+
+    levels: list[AreaLevel]
+    chosen: Organization | None  # the deepest area chosen, or None for the whole scope
+    invalid: bool  # an area was asked for that is not in scope (or does not exist): no rows
+
+    @property
+    def shown(self) -> bool:
+        return len(self.levels) > 1 or any(len(level.options) > 1 for level in self.levels)
+
+    def apply(self, qs: QuerySet[Any], village_field: str) -> QuerySet[Any]:
+        """Rows of the chosen village, or under the chosen town or district; all rows when none is chosen.
+        village_field is the rows' foreign key to the village ("village", "community")."""
+        if self.invalid:
+            return qs.none()
+        area = self.chosen
+        if area is None:
+            return qs
+        if area.kind in GRASSROOTS_KINDS:
+            return qs.filter(**{f"{village_field}_id": area.pk})
+        return qs.filter(**{f"{village_field}__path__startswith": area.path})
+
+
+_ALL_AREA_KINDS = frozenset(kind for _, group in _LEVELS for kind in group)
+
+
+def _areas(user: User, action_roles: Collection[str], kinds: Collection[str], active_only: bool) -> QuerySet[Organization]:
+    qs = Organization.objects.filter(kind__in=kinds)
+    return scope(qs.filter(is_active=True) if active_only else qs, user, action_roles, "path")
+
+
+def _top_level(user: User, action_roles: Collection[str], active_only: bool) -> int:
+    """Index in _LEVELS of the first select: villages if few, else towns if few, else districts."""
+    rows = list(_areas(user, action_roles, _ALL_AREA_KINDS, active_only).values("kind").annotate(n=Count("pk")).order_by())
+    counts = {name: sum(r["n"] for r in rows if r["kind"] in group) for name, group in _LEVELS}
+    if counts["village"] <= AREA_OPTIONS_LIMIT or not counts["town"]:
+        return 2
+    if counts["town"] <= AREA_OPTIONS_LIMIT or not counts["district"]:
+        return 1
+    return 0
+
+
+def _deepest_choice(
+    user: User, action_roles: Collection[str], params: Mapping[str, str], village_param: str, active_only: bool
+) -> tuple[Organization | None, bool]:
+    """The deepest area chosen, read top-down; a choice not under the one above it is ignored (the
+    page changed the town while an old village was still selected). True when an id is out of scope."""
+    wanted = [(kinds, _int(params.get(village_param if name == "village" else name))) for name, kinds in _LEVELS]
+    ids = [pk for _, pk in wanted if pk is not None]
+    found = {o.pk: o for o in _areas(user, action_roles, _ALL_AREA_KINDS, active_only).filter(pk__in=ids)} if ids else {}
+    deepest: Organization | None = None
+    for kinds, pk in wanted:
+        if pk is None:
+            continue
+        org = found.get(pk)
+        if org is None or org.kind not in kinds:
+            return None, True
+        if deepest is None or org.path.startswith(deepest.path):
+            deepest = org
+    return deepest, False
+
+
+def area_filter(
+    user: User, action_roles: Collection[str], params: Mapping[str, str], village_param: str = "village", active_only: bool = False
+) -> AreaFilter:
+    """The area filter for this user and action in at most five small queries whatever the scope:
+    the level counts, the chosen areas, and one list of options per shown level."""
+    top = _top_level(user, action_roles, active_only)
+    deepest, invalid = _deepest_choice(user, action_roles, params, village_param, active_only)
+    levels: list[AreaLevel] = []
+    parent: Organization | None = None
+    for name, kinds in _LEVELS[top:]:
+        if levels and parent is None:
+            break  # nothing chosen above: the lower select would be empty
+        options = _areas(user, action_roles, kinds, active_only)
+        if parent is not None:
+            options = options.filter(path__startswith=parent.path, depth=parent.depth + 1)
+        option_list = list(options.order_by("path"))
+        chosen = next((o for o in option_list if deepest is not None and deepest.path.startswith(o.path)), None)
+        levels.append(AreaLevel(name, village_param if name == "village" else name, option_list, chosen))
+        parent = chosen
+    return AreaFilter(levels, deepest, invalid)

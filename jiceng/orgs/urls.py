@@ -17,6 +17,7 @@ urlpatterns = [
     path("posts/export.xlsx", views_import.export_posts, name="export_posts"),
     path("export.xlsx", views_import.export_orgs, name="export_orgs"),
     path("import/", views_import.import_upload, name="import"),
+    path("import/jobs/<int:pk>/", views_import.import_job, name="import_job"),
     path("import/<str:token>/", views_import.import_preview, name="import_preview"),
     path("import/<str:token>/confirm/", views_import.import_confirm, name="import_confirm"),
     # staff editing (views_edit)

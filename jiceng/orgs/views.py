@@ -1,5 +1,6 @@
 """Registry pages: the organization tree, organization pages, people and members."""
 
+from collections.abc import Collection
 from datetime import date
 from typing import Any
 
@@ -14,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from jiceng.accounts.access import can
 from jiceng.lib.http import AuthedRequest
+from jiceng.lib.paging import paginate
 from jiceng.orgs import rules, selectors, services, views_edit
 from jiceng.orgs.access import roles
 from jiceng.orgs.models import GRASSROOTS_KINDS, PARTY_ORG_KINDS, Member, Organization, Post, Stage
@@ -135,7 +137,21 @@ def person_reveal(request: AuthedRequest, pk: int, field: str) -> HttpResponse:
 @require_GET
 def members(request: AuthedRequest) -> HttpResponse:
     _require_any(request, "member.view")
-    page = _page(request, selectors.members_for_user(request.user, request.GET))
+    page = paginate(selectors.members_for_user(request.user, request.GET), request.GET.get("page"), settings.PAGE_SIZE)
     context = {"page": page, "q": request.GET.get("q", ""), "stage": request.GET.get("stage", ""), "stages": Stage.choices}
     template = "orgs/_partials/member_rows.html" if request.htmx else "orgs/members.html"
     return render(request, template, context)
+
+
+@login_required
+@require_GET
+def area_filter(
+    request: AuthedRequest, action_roles: Collection[str], village_param: str = "village", active_only: bool = False
+) -> HttpResponse:
+    """The area selects of a list page for the choices made so far (htmx swaps the block when the
+    district or town changes). Each app routes here with the roles of its list (see its urls.py),
+    so the options are exactly the areas that page may filter by."""
+    if not can(request.user, action_roles, None):
+        raise PermissionDenied
+    area = selectors.area_filter(request.user, action_roles, request.GET, village_param, active_only)
+    return render(request, "web/_partials/area_filter.html", {"area": area, "area_url": request.path})

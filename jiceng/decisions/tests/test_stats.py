@@ -244,5 +244,5 @@ def test_the_page_query_count_does_not_grow_with_villages(records: Records, pers
         records.meeting(records.decision(village, S.PARTY_REVIEWED), "resolve", date(2025, 5, 1), quorum=False)
     assert Organization.objects.filter(kind__in=[OrgKind.VILLAGE, OrgKind.COMMUNITY]).count() == 21
     assert _count_page_queries(personas.district_admin) == small
-    # session, user, grants (twice: workspace and scope), organizations, three grouped figures, session save (3)
-    assert small == 11, small
+    # session, user, grants (once, shared by workspace and scope), organizations, three grouped figures
+    assert small == 7, small

@@ -29,6 +29,7 @@ from jiceng.decisions.models import (
     Status,
 )
 from jiceng.decisions.tests.conftest import Village
+from jiceng.orgs import selectors as org_selectors
 from jiceng.orgs.models import Organization
 from jiceng.rules.models import Body
 
@@ -181,11 +182,41 @@ def test_the_list_query_count_does_not_grow_with_rows(
     _bulk(tree.village_a, personas.secretary_a, village.funds, 3)
     url = reverse("decisions:list")
     client.get(url)  # warm the session
-    with django_assert_num_queries(10) as small:
+    # session, user, grants, area levels, area options, page, capped count
+    with django_assert_num_queries(7) as small:
         assert client.get(url).content.decode().count("事项0") == 3
     _bulk(tree.village_b, personas.secretary_b, village.funds, 27)
     with django_assert_num_queries(len(small.captured_queries)):
         assert client.get(url).content.decode().count("事项0") == 30
+
+
+def test_the_list_by_town_pages_with_a_constant_query_count(
+    personas: Personas, tree: Tree, village: Village, settings: Any, monkeypatch: Any, django_assert_num_queries: Any
+) -> None:
+    settings.PAGE_SIZE = 4
+    monkeypatch.setattr(org_selectors, "AREA_OPTIONS_LIMIT", 2)
+    client = _client(personas.district_admin)
+    _bulk(tree.village_a, personas.secretary_a, village.funds, 6)
+    url = reverse("decisions:list") + f"?town={tree.town.pk}&page=2"
+    client.get(url)  # warm the session
+    with django_assert_num_queries(9) as small:
+        client.get(url)
+    _bulk(tree.village_b, personas.secretary_b, village.funds, 30)
+    with django_assert_num_queries(len(small.captured_queries)):
+        body = client.get(url).content.decode()
+    assert "第 2 / 9 页，共 36 条" in body and body.count("事项0") == 4
+    assert f'<option value="{tree.village_a.pk}">甲村</option>' in body and "丙社区" not in body
+
+
+def test_the_list_links_the_chosen_villages_catalogue(personas: Personas, tree: Tree, village: Village) -> None:
+    client = _client(personas.town_staff)
+    assert "事项清单</a>" not in client.get(reverse("decisions:list")).content.decode()
+    chosen = client.get(reverse("decisions:list"), {"village": tree.village_b.pk}).content.decode()
+    assert reverse("decisions:catalogue", args=[tree.village_b.pk]) in chosen
+    assert (
+        reverse("decisions:catalogue", args=[tree.village_a.pk])
+        in _client(personas.secretary_a).get(reverse("decisions:list")).content.decode()
+    )
 
 
 def test_the_nav_shows_the_procedure_to_staff_only(personas: Personas, village: Village) -> None:

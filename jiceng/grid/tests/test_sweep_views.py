@@ -142,7 +142,7 @@ def test_progress_page_query_count_does_not_grow_with_data(
     url = reverse("grid:sweep_detail", args=[sweep.pk]) + "?round=1"
     _grow(grids, sweep, 3)
     client.get(url)  # warm the session
-    with django_assert_num_queries(16) as small:
+    with django_assert_num_queries(12) as small:
         assert client.get(url).status_code == 200
     _grow(grids, sweep, 40)
     with django_assert_num_queries(len(small.captured_queries)):
@@ -158,7 +158,7 @@ def test_the_worker_phone_page_query_count_does_not_grow_with_data(
     url = reverse("grid:sweep_grid", args=[sweep.pk, grids.a1.pk])
     _grow(grids, sweep, 3)
     client.get(url)
-    with django_assert_num_queries(12) as small:
+    with django_assert_num_queries(8) as small:
         client.get(url)
     _grow(grids, sweep, 40)
     with django_assert_num_queries(len(small.captured_queries)):

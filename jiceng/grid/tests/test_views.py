@@ -1,6 +1,8 @@
 """The grid pages: scope (404 for another village), roles (403), the map data, the case page's
 actions, the public form with its rate limit and tracking page, and pinned query counts."""
 
+from typing import Any
+
 import pytest
 from django.core.cache import cache
 from django.db import connection
@@ -13,6 +15,7 @@ from jiceng.conftest import Personas, Tree
 from jiceng.grid import services, views
 from jiceng.grid.models import Case, CaseStatus
 from jiceng.grid.tests.conftest import IN_A1, IN_B1, OUTSIDE, Grids, report
+from jiceng.orgs import selectors as org_selectors
 
 
 def signed_in(user: User) -> Client:
@@ -222,7 +225,24 @@ def test_list_and_stats_query_counts_do_not_grow_with_data(grids: Grids, persona
         services.case_transition(actor=personas.secretary_a, case=case, action="accept")
     after = {url: _count(client, url) for url in urls}
     assert before == after
-    assert after == {"/grid/cases/": 11, "/grid/stats/": 16, "/grid/": 11, "/grid/map/grids.geojson": 9, urls[4]: 16}
+    assert after == {"/grid/cases/": 8, "/grid/stats/": 12, "/grid/": 7, "/grid/map/grids.geojson": 6, urls[4]: 12}
+
+
+def test_the_case_list_by_town_keeps_its_query_count_over_many_pages(
+    grids: Grids, personas: Personas, tree: Tree, settings: Any, monkeypatch: Any
+) -> None:
+    settings.PAGE_SIZE = 3
+    monkeypatch.setattr(org_selectors, "AREA_OPTIONS_LIMIT", 2)  # the district's three villages go through the town select
+    client = signed_in(personas.district_admin)
+    report(grids, actor=grids.worker_b, where=IN_B1)
+    report(grids, where=IN_A1, description="甲村的事件")
+    url = f"/grid/cases/?town={tree.town.pk}&village={grids.b1.village_id}"
+    small = _count(client, url)
+    for _ in range(7):
+        report(grids, actor=grids.worker_b, where=IN_B1)
+    assert _count(client, url) == small
+    body = client.get(url).content.decode()
+    assert "第 1 / 3 页，共 8 条" in body and "甲村的事件" not in body and 'name="town"' in body
 
 
 def test_the_case_list_filters_overdue(grids: Grids, personas: Personas) -> None:

@@ -172,7 +172,7 @@ def test_the_list_query_count_does_not_grow(svc: Svc, django_assert_num_queries:
     client.force_login(svc.staff_jia)
     _propose(svc)
     client.get("/needs/projects/")
-    with django_assert_num_queries(10) as small:
+    with django_assert_num_queries(6) as small:
         client.get("/needs/projects/")
     for i in range(6):
         mp.project_propose(
