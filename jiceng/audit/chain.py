@@ -1,8 +1,10 @@
 """Hashing of ledger events: a canonical JSON form of each event, chained to the previous hash."""
 
+import hashlib
 import json
 from collections.abc import Callable
 from datetime import datetime
+from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 
 from cryptography.hazmat.primitives import hashes
@@ -10,10 +12,27 @@ from django.conf import settings
 
 GENESIS = "0" * 64
 
+# The exact encoder json.dumps(..., ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+# builds on every call; built once, so the verifier's per-event cost drops (same bytes).
+encode = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str).encode
+
+
+def _acyclic_encoder() -> Callable[[Any], str]:
+    """The same output as `encode` for values without reference cycles (anything json.loads returns).
+
+    JSONEncoder.encode builds a new C encoder and a cycle-tracking dict on every call; the verifier calls
+    it once per event, so it keeps one C encoder without cycle tracking (about a third faster).
+    """
+    if c_make_encoder is None:  # a Python without the C accelerator
+        return encode
+    iterencode = c_make_encoder(None, str, encode_basestring, None, ":", ",", True, False, True)
+    return lambda value: "".join(iterencode(value, 0))
+
+
+encode_acyclic = _acyclic_encoder()
+
 
 def _digest_sha256(data: bytes) -> str:
-    import hashlib
-
     return hashlib.sha256(data).hexdigest()
 
 
@@ -41,4 +60,4 @@ def canonical(
     prev_hash: str,
 ) -> bytes:
     body = [seq, at.isoformat(timespec="microseconds"), actor_id, actor_label, org_path, action, object_type, object_id, changes, prev_hash]
-    return json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str).encode()
+    return encode(body).encode()

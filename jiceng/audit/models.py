@@ -62,3 +62,47 @@ class LedgerHead(models.Model):
 
     def __str__(self) -> str:
         return f"ledger head #{self.seq}"
+
+
+class Checkpoint(models.Model):
+    """One verification run of the ledger and, when it passed, a checkpoint routine checks start from.
+
+    A routine check re-hashes only the checkpoint's own event and the events after it; only a full
+    check from genesis can notice a change to an event before the checkpoint (docs/operations.md).
+    """
+
+    class Mode(models.TextChoices):
+        ROUTINE = "routine", "例行校验（自上一检查点）"
+        FULL = "full", "全量校验（自第一条事件）"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "排队中"
+        RUNNING = "running", "校验中"
+        OK = "ok", "哈希链完整"
+        BROKEN = "broken", "哈希链断裂"
+        FAILED = "failed", "校验出错"
+
+    mode = models.CharField(max_length=10, choices=Mode.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    verified_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField()
+    started_at = models.DateTimeField(null=True, blank=True)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    from_seq = models.BigIntegerField(default=0)
+    seq = models.BigIntegerField(default=0)
+    hash = models.CharField(max_length=64, blank=True)
+    checked = models.BigIntegerField(default=0)
+    broken_seq = models.BigIntegerField(null=True, blank=True)
+    reason = models.CharField(max_length=300, blank=True)
+    workers = models.PositiveSmallIntegerField(default=1)
+    seconds = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "seq"], name="audit_checkpoint_status_seq")]
+
+    def __str__(self) -> str:
+        return f"{self.get_mode_display()} #{self.pk}: {self.get_status_display()}"
+
+    @property
+    def pending(self) -> bool:
+        return self.status in {self.Status.QUEUED, self.Status.RUNNING}

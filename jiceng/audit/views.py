@@ -1,25 +1,20 @@
-"""The auditor's read-only view of the ledger, scoped to the auditor's part of the tree."""
+"""The auditor's read-only view of the ledger, scoped to the auditor's part of the tree, and its checks."""
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
 
-from jiceng.accounts.access import allowed_paths, can, scope
-from jiceng.audit.access import roles
+from jiceng.accounts.access import can, scope
+from jiceng.audit import services
+from jiceng.audit.access import is_root, may_verify, roles
 from jiceng.audit.models import Event
-from jiceng.audit.services import verify
 from jiceng.lib.http import AuthedRequest
-from jiceng.orgs.models import Organization
-
-
-def _is_root_auditor(request: AuthedRequest) -> bool:
-    """An auditor granted at a root of the tree sees every event, including system-wide ones."""
-    return any(len(p) == Organization.steplen for p in allowed_paths(request.user, roles("audit.view")))
 
 
 def _require_auditor(request: AuthedRequest) -> None:
@@ -27,23 +22,36 @@ def _require_auditor(request: AuthedRequest) -> None:
         raise PermissionDenied
 
 
+def _checks(request: AuthedRequest) -> dict[str, object]:
+    if not may_verify(request.user):
+        return {"may_verify": False}
+    return {"may_verify": True, "last_check": services.last_check(), "pending_check": services.pending_check()}
+
+
 @login_required
 @require_GET
 def ledger(request: AuthedRequest) -> HttpResponse:
     _require_auditor(request)
     events: QuerySet[Event] = Event.objects.all()
-    if not _is_root_auditor(request):
+    if not is_root(request.user, "audit.view"):
         events = scope(events, request.user, roles("audit.view"), "org_path")
     if action := request.GET.get("action", "").strip():
         events = events.filter(action__startswith=action)
     page = Paginator(events.order_by("-seq"), settings.PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "audit/ledger.html", {"page": page, "action": action})
+    return render(request, "audit/ledger.html", {"page": page, "action": action, **_checks(request)})
 
 
 @login_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def verify_view(request: AuthedRequest) -> HttpResponse:
-    # Verifying reads the whole chain, so only a district-level auditor may start it.
-    if not _is_root_auditor(request):
+    """GET: the last check's result (polled while one runs). POST: start a check in the background."""
+    if not may_verify(request.user):
         raise PermissionDenied
-    return render(request, "audit/_partials/verification.html", {"result": verify()})
+    if request.method == "POST":
+        try:
+            services.check_request(actor=request.user, mode=request.POST.get("mode", ""))
+        except ValidationError as exc:
+            messages.error(request, "；".join(exc.messages))
+        if not request.htmx:
+            return redirect("audit:ledger")
+    return render(request, "audit/_partials/verification.html", _checks(request))
