@@ -38,9 +38,10 @@ class Export:
 
 
 def _cell(ws: WriteOnlyWorksheet, value: Any) -> Any:
-    if isinstance(value, str):
+    # openpyxl writes a string starting with "=" as a formula; a name like "=HYPERLINK(...)" must stay
+    # text (Excel injection). Other values go in as they are: a cell object per value costs a third of the export.
+    if isinstance(value, str) and value.startswith("="):
         cell = WriteOnlyCell(ws, value)
-        # A name like "=HYPERLINK(...)" must stay text, never become a formula (CSV/Excel injection).
         cell.data_type = "s"
         return cell
     return value

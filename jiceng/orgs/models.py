@@ -278,3 +278,7 @@ class Pairing(models.Model):
 
     def __str__(self) -> str:
         return f"{self.unit} ⇄ {self.community}"
+
+
+# Import jobs live in their own module; importing them here registers the model with the app.
+from jiceng.orgs.models_import import ImportJob, ImportStatus  # noqa: E402, F401

@@ -1,4 +1,4 @@
-"""Excel import (upload → preview → confirm) and export of the registry lists."""
+"""Excel / CSV import (upload → preview → confirm, large files in the background) and export of the registry lists."""
 
 from io import BytesIO
 
@@ -9,7 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest
 from django.http.response import HttpResponseBase
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -17,11 +17,15 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from jiceng.accounts.access import can, get_for_user
 from jiceng.accounts.models import User
-from jiceng.orgs import exporting, importing
+from jiceng.lib.http import AuthedRequest
+from jiceng.orgs import exporting, importing, importing_files, importing_jobs
+from jiceng.orgs import importing_uploads as uploads
 from jiceng.orgs.access import MATRIX
 from jiceng.orgs.models import Organization
+from jiceng.orgs.models_import import ImportJob
 
 PREVIEW_ERROR_LIMIT = 500
+ACCEPTED_EXTENSIONS = (".xlsx", ".csv", ".txt")
 
 
 def _user(request: HttpRequest) -> User:
@@ -38,26 +42,27 @@ def _require(request: HttpRequest, action: str) -> User:
 
 
 def _xlsx(content: bytes, filename: str) -> FileResponse:
-    return FileResponse(BytesIO(content), as_attachment=True, filename=filename, content_type=importing.XLSX_TYPE)
+    return FileResponse(BytesIO(content), as_attachment=True, filename=filename, content_type=importing_files.XLSX_TYPE)
 
 
 class UploadForm(forms.Form):
-    file = forms.FileField(label=gettext_lazy("Excel 文件（.xlsx）"))
+    file = forms.FileField(label=gettext_lazy("Excel 文件（.xlsx）或 CSV 文件"))
     file_name = ""
 
     def clean_file(self) -> bytes:
         upload = self.cleaned_data["file"]
         try:
-            importing.check_size(upload.size or 0)
-        except importing.ImportFileError as exc:
+            importing_files.check_size(upload.size or 0)
+        except importing_files.ImportFileError as exc:
             raise forms.ValidationError(exc.message) from None
-        if not (upload.name or "").lower().endswith(".xlsx"):
-            raise forms.ValidationError(_("文件无法读取，请上传 .xlsx 格式的 Excel 文件。"))
-        self.file_name = upload.name or "import.xlsx"
+        name = upload.name or ""
+        if not name.lower().endswith(ACCEPTED_EXTENSIONS):
+            raise forms.ValidationError(importing_files.not_readable().message)
+        self.file_name = name
         data: bytes = upload.read()
         try:
-            importing.check_file(data)
-        except importing.ImportFileError as exc:
+            importing_files.check_file(data, name)
+        except importing_files.ImportFileError as exc:
             raise forms.ValidationError(exc.message) from None
         return data
 
@@ -68,21 +73,25 @@ class UploadForm(forms.Form):
 def import_upload(request: HttpRequest) -> HttpResponseBase:
     user = _require(request, "registry.import")
     if request.method == "GET" and request.GET.get("template"):
-        return _xlsx(importing.build_template(), _("人员党员职务导入模板.xlsx"))
+        return _xlsx(importing_files.build_template(), _("人员党员职务导入模板.xlsx"))
     form = UploadForm(request.POST, request.FILES) if request.method == "POST" else UploadForm()
     if form.is_valid():
-        token = importing.save_upload(user=user, file_name=form.file_name, data=form.cleaned_data["file"])
+        token = uploads.save_upload(user=user, file_name=form.file_name, data=form.cleaned_data["file"])
         return redirect("orgs:import_preview", token=token)
-    return render(
-        request,
-        "orgs/import_upload.html",
-        {"form": form, "columns": importing.COLUMNS, "max_upload_mb": settings.MAX_UPLOAD_MB, "max_rows": f"{importing.MAX_ROWS:,}"},
-    )
+    context = {
+        "form": form,
+        "columns": importing_files.COLUMNS,
+        "max_upload_mb": settings.MAX_UPLOAD_MB,
+        "max_rows": f"{importing_files.MAX_ROWS:,}",
+        "background_rows": f"{importing_jobs.background_rows():,}",
+        "jobs": ImportJob.objects.filter(user=user).order_by("-created_at")[:5],
+    }
+    return render(request, "orgs/import_upload.html", context)
 
 
-def _upload_or_404(request: HttpRequest, token: str) -> tuple[User, importing.Upload]:
+def _upload_or_404(request: HttpRequest, token: str) -> tuple[User, uploads.Upload]:
     user = _require(request, "registry.import")
-    upload = importing.load_upload(user=user, token=token)
+    upload = uploads.load_upload(user=user, token=token)
     if upload is None:
         raise Http404
     return user, upload
@@ -94,11 +103,12 @@ def _upload_or_404(request: HttpRequest, token: str) -> tuple[User, importing.Up
 def import_preview(request: HttpRequest, token: str) -> HttpResponseBase:
     user, upload = _upload_or_404(request, token)
     try:
-        report = importing.validate(actor=user, data=upload.data)
-    except importing.ImportFileError as exc:
+        report = importing.validate(actor=user, data=upload.data, file_name=upload.file_name)
+    except importing_files.ImportFileError as exc:
         return render(request, "orgs/import_preview.html", {"upload": upload, "file_error": exc.message})
+    uploads.remember_rows(upload, report.total)
     if request.GET.get("format") == "xlsx":
-        return _xlsx(importing.errors_workbook(report.errors), _("导入错误清单.xlsx"))
+        return _xlsx(importing_files.errors_workbook(report.errors), _("导入错误清单.xlsx"))
     context = {
         "upload": upload,
         "report": report,
@@ -106,27 +116,28 @@ def import_preview(request: HttpRequest, token: str) -> HttpResponseBase:
         "errors": report.errors[:PREVIEW_ERROR_LIMIT],
         "errors_truncated": len(report.errors) > PREVIEW_ERROR_LIMIT,
         "error_limit": PREVIEW_ERROR_LIMIT,
+        "background": report.total > importing_jobs.background_rows(),
     }
     return render(request, "orgs/import_preview.html", context)
 
 
-def _summary(result: importing.ImportResult) -> str:
-    c = result.counts
+def summary(*, imported: int, skipped: int, counts: dict[str, int]) -> str:
+    c = counts
     text = _(
         "已导入 %(rows)d 行：新增 %(pc)d 人、更新 %(pu)d 人、%(pn)d 人无变化；"
         "新增党员 %(mc)d 名、更新党员 %(mu)d 名；新增职务 %(oc)d 项（已在任 %(oe)d 项）。"
     ) % {
-        "rows": result.imported,
-        "pc": c["people_created"],
-        "pu": c["people_updated"],
-        "pn": c["people_unchanged"],
-        "mc": c["members_created"],
-        "mu": c["members_updated"],
-        "oc": c["posts_created"],
-        "oe": c["posts_existing"],
+        "rows": imported,
+        "pc": c.get("people_created", 0),
+        "pu": c.get("people_updated", 0),
+        "pn": c.get("people_unchanged", 0),
+        "mc": c.get("members_created", 0),
+        "mu": c.get("members_updated", 0),
+        "oc": c.get("posts_created", 0),
+        "oe": c.get("posts_existing", 0),
     }
-    if result.skipped:
-        text += _("跳过有错误的 %(n)d 行。") % {"n": result.skipped}
+    if skipped:
+        text += _("跳过有错误的 %(n)d 行。") % {"n": skipped}
     return text
 
 
@@ -138,29 +149,46 @@ def import_confirm(request: HttpRequest, token: str) -> HttpResponseBase:
     if mode not in ("all", "valid"):
         messages.error(request, _("请选择“全部导入”或“仅导入有效行”。"))
         return redirect("orgs:import_preview", token=token)
-    if not importing.claim_upload(token):
+    if not uploads.claim_upload(token):
         messages.error(request, _("该文件正在导入，请勿重复提交。"))
         return redirect("orgs:import_preview", token=token)
+    rows = upload.rows if upload.rows is not None else importing_files.count_rows(upload.data, upload.file_name)
+    if rows > importing_jobs.background_rows():
+        job = importing_jobs.enqueue_import(user=user, upload=upload, only_valid=mode == "valid", rows=rows)
+        return redirect("orgs:import_job", pk=job.pk)
     done = False
     try:
         result = importing.import_file(actor=user, data=upload.data, file_name=upload.file_name, only_valid=mode == "valid")
-        importing.delete_upload(token)
+        uploads.delete_upload(token)
         done = True
-    except (importing.ImportFileError, importing.ImportRefused) as exc:
+    except (importing_files.ImportFileError, importing.ImportRefused) as exc:
         messages.error(request, exc.message)
         return redirect("orgs:import_preview", token=token)
     finally:
         if not done:
-            importing.release_upload(token)
-    messages.success(request, _summary(result))
+            uploads.release_upload(token)
+    messages.success(request, summary(imported=result.imported, skipped=result.skipped, counts=result.counts))
     return redirect("orgs:members")
+
+
+@login_required
+@never_cache
+@require_GET
+def import_job(request: AuthedRequest, pk: int) -> HttpResponseBase:
+    """The status of a background import; only its uploader sees it. htmx polls the fragment until it finishes."""
+    user = _require(request, "registry.import")
+    job = get_object_or_404(ImportJob, pk=pk, user=user)
+    context = {"job": job, "summary": summary(imported=job.imported, skipped=job.skipped, counts=job.counts) if job.imported else ""}
+    if request.htmx:
+        return render(request, "orgs/_partials/import_job_status.html", context)
+    return render(request, "orgs/import_job.html", context)
 
 
 # ---- export ------------------------------------------------------------------------------------
 
 
 def _download(export: exporting.Export) -> FileResponse:
-    return FileResponse(export.file, as_attachment=True, filename=export.filename, content_type=importing.XLSX_TYPE)
+    return FileResponse(export.file, as_attachment=True, filename=export.filename, content_type=importing_files.XLSX_TYPE)
 
 
 @login_required

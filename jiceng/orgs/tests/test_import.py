@@ -16,10 +16,11 @@ from jiceng.audit.models import Event
 from jiceng.conftest import Personas, Tree
 from jiceng.lib import fieldcrypto
 from jiceng.lib.validators import id_check_digit
-from jiceng.orgs import importing
+from jiceng.orgs import importing, importing_files
+from jiceng.orgs import importing_uploads as uploads
 from jiceng.orgs.models import Member, Person, Post, PostRole, Stage
 
-HEADERS = [c.header for c in importing.COLUMNS]
+HEADERS = [c.header for c in importing_files.COLUMNS]
 VILLAGE_A, BRANCH_A = "440799100201", "440799100201D1"
 VILLAGE_B, BRANCH_B = "440799100202", "440799100202D1"
 
@@ -66,7 +67,7 @@ def var_dir(settings: Any, tmp_path: Path) -> Path:
 
 
 def upload(client: Client, data: bytes, name: str = "名单.xlsx") -> Any:
-    return client.post(reverse("orgs:import"), {"file": SimpleUploadedFile(name, data, content_type=importing.XLSX_TYPE)})
+    return client.post(reverse("orgs:import"), {"file": SimpleUploadedFile(name, data, content_type=importing_files.XLSX_TYPE)})
 
 
 def token_of(response: Any) -> str:
@@ -121,12 +122,18 @@ def test_it_imports_people_members_and_posts_with_audit_events(client: Client, p
     zhao = Person.objects.get(name="赵六")
     assert zhao.gender == "F" and zhao.ethnicity == "壮族" and not Member.objects.filter(person=zhao).exists()
 
-    actions = list(Event.objects.order_by("seq").values_list("action", flat=True))
-    assert actions == ["person.create", "member.create", "post.create", "person.create", "registry.import"]
+    # One ledger event for the whole file, naming every record it created.
+    assert list(Event.objects.values_list("action", flat=True)) == ["registry.import"]
     event = Event.objects.get(action="registry.import")
+    assert event.changes["ids"] == {
+        "people_created": importing.id_ranges([wang.pk, zhao.pk]),
+        "members_created": [[wang.member.pk, wang.member.pk]],
+        "posts_created": [[post.pk, post.pk]],
+    }
     assert event.actor_id == personas.secretary_a.pk and event.org_path == tree.village_a.path
     assert event.changes["file_name"] == "名单.xlsx" and len(event.changes["sha256"]) == 64
-    assert event.changes | {"sha256": "", "file_name": ""} == {
+    assert event.changes | {"sha256": "", "file_name": "", "ids": {}} == {
+        "ids": {},
         "file_name": "",
         "sha256": "",
         "mode": "all",
@@ -149,7 +156,11 @@ def test_it_updates_a_known_id_number_instead_of_duplicating(client: Client, per
     assert Person.objects.count() == 1
     person_a.refresh_from_db()
     assert person_a.address == "新地址" and person_a.phone_hash == fieldcrypto.lookup_hash("13700137000")
-    assert list(Event.objects.order_by("seq").values_list("action", flat=True)) == ["person.update", "registry.import"]
+    event = Event.objects.get()
+    assert event.action == "registry.import" and event.changes["people_updated"] == 1
+    assert event.changes["fields_changed"] == {"address": 1, "phone": 1}
+    assert event.changes["ids"] == {"people_updated": [[person_a.pk, person_a.pk]]}
+    assert "13700137000" not in str(event.changes)  # the ledger never holds a plain phone
     assert person_a.member.stage == Stage.FULL  # no member columns: the member record is left alone
 
 
@@ -175,7 +186,9 @@ def test_it_updates_the_stage_of_a_known_member(client: Client, personas: Person
     assert response.status_code == 302
     member = Member.objects.get()
     assert member.stage == Stage.FULL and member.full_on == date(2023, 1, 5) and member.applied_on == date(2020, 3, 1)
-    assert Event.objects.filter(action="member.update").count() == 1
+    second = Event.objects.filter(action="registry.import").order_by("-seq").first()
+    assert second is not None and second.changes["members_updated"] == 1
+    assert second.changes["ids"] == {"members_updated": [[member.pk, member.pk]]}
 
 
 # ---- bad rows ----------------------------------------------------------------------------------
@@ -284,13 +297,13 @@ def test_it_lists_every_bad_row_with_row_column_and_message(personas: Personas, 
     ],
 )
 def test_it_reads_excel_and_text_dates(value: Any, expected: date | None) -> None:
-    assert importing._date(value) == expected
+    assert importing_files.parse_date(value) == expected
 
 
 @pytest.mark.parametrize("value", ["2001-13-01", "2001-02-30", "7/1/2001", "01.07.2001", "明年", "2001", 37073])
 def test_it_refuses_unreadable_dates(value: Any) -> None:
     with pytest.raises(ValueError):
-        importing._date(value)
+        importing_files.parse_date(value)
 
 
 # ---- scope -------------------------------------------------------------------------------------
@@ -335,7 +348,7 @@ def test_outsider_and_party_member_get_403(client: Client, personas: Personas) -
         assert client.get(reverse("orgs:import") + "?template=1").status_code == 403
         assert upload(client, xlsx([person_row()])).status_code == 403
         assert confirm(client, "x" * 43).status_code == 403
-    assert not list(Path(importing._upload_dir()).iterdir())
+    assert not list(Path(uploads._upload_dir()).iterdir())
 
 
 def test_anonymous_is_sent_to_login(client: Client, tree: Tree) -> None:
@@ -364,7 +377,7 @@ def test_bad_or_unknown_tokens_are_404(client: Client, personas: Personas, token
 
 def test_path_traversal_tokens_never_reach_the_disk(personas: Personas) -> None:
     for token in ("../secret_key", "../../etc/passwd", "/etc/passwd", "a/" + "b" * 40):
-        assert importing.load_upload(user=personas.secretary_a, token=token) is None
+        assert uploads.load_upload(user=personas.secretary_a, token=token) is None
 
 
 def test_a_tampered_upload_is_404(client: Client, personas: Personas, var_dir: Path) -> None:
@@ -381,15 +394,18 @@ def test_a_tampered_upload_is_404(client: Client, personas: Personas, var_dir: P
 
 def test_a_non_excel_file_gets_a_clear_message(client: Client, personas: Personas) -> None:
     client.force_login(personas.secretary_a)
-    for name, data in (
-        ("名单.csv", "姓名,性别\n王五,男\n".encode()),
-        ("名单.xlsx", b"not a spreadsheet"),
-        ("名单.xlsx", b"PK\x03\x04broken zip"),
+    for name, data, message in (
+        ("名单.xlsx", b"not a spreadsheet", "文件无法读取，请上传 .xlsx 格式的 Excel 文件或 .csv 文件。"),
+        ("名单.xlsx", b"PK\x03\x04broken zip", "文件无法读取，请上传 .xlsx 格式的 Excel 文件或 .csv 文件。"),
+        ("名单.pdf", b"%PDF-1.4", "文件无法读取，请上传 .xlsx 格式的 Excel 文件或 .csv 文件。"),
+        ("名单.csv", b"\x00\x01binary\x00", "文件无法读取，请上传 .xlsx 格式的 Excel 文件或 .csv 文件。"),
+        ("名单.csv", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1old", "这是旧版 .xls 文件"),
+        ("名单.csv", "姓名,性别\n王五,男\n".encode(), "缺少必填列：身份证号、所属组织编码。"),
     ):
         response = upload(client, data, name)
         assert response.status_code == 200
-        assert "文件无法读取，请上传 .xlsx 格式的 Excel 文件。" in response.content.decode()
-    assert not list(Path(importing._upload_dir()).iterdir())
+        assert message in response.content.decode(), name
+    assert not list(Path(uploads._upload_dir()).iterdir())
 
 
 def test_an_oversized_file_gets_a_clear_message(client: Client, personas: Personas, settings: Any) -> None:
@@ -420,22 +436,22 @@ def test_an_empty_file_is_refused(client: Client, personas: Personas) -> None:
 
 
 def test_too_many_rows_are_refused(personas: Personas, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(importing, "MAX_ROWS", 2)
+    monkeypatch.setattr(importing_files, "MAX_ROWS", 2)
     rows = [person_row(id_number=make_id(seq=f"{i:02d}")) for i in range(3)]
-    with pytest.raises(importing.ImportFileError, match="数据超过 2 行的上限"):
+    with pytest.raises(importing_files.ImportFileError, match="数据超过 2 行的上限"):
         importing.validate(actor=personas.secretary_a, data=xlsx(rows))
 
 
 def test_the_template_downloads_and_reads_back(client: Client, personas: Personas) -> None:
     client.force_login(personas.secretary_a)
     response: Any = client.get(reverse("orgs:import") + "?template=1")
-    assert response.status_code == 200 and response["Content-Type"] == importing.XLSX_TYPE
+    assert response.status_code == 200 and response["Content-Type"] == importing_files.XLSX_TYPE
     data = b"".join(response.streaming_content)
     ws = load_workbook(BytesIO(data)).active
     assert ws is not None
     assert [str(c.value).rstrip("*") for c in ws[1]] == HEADERS
-    with pytest.raises(importing.ImportFileError, match="没有数据行"):
-        importing.check_file(data)
+    with pytest.raises(importing_files.ImportFileError, match="没有数据行"):
+        importing_files.check_file(data)
 
 
 def test_the_upload_page_links_the_template(client: Client, personas: Personas) -> None:
@@ -457,7 +473,7 @@ def test_confirm_is_post_only(client: Client, personas: Personas) -> None:
 def test_confirm_needs_the_csrf_token(personas: Personas) -> None:
     client = Client(enforce_csrf_checks=True)
     client.force_login(personas.secretary_a)
-    token = importing.save_upload(user=personas.secretary_a, file_name="a.xlsx", data=xlsx([person_row()]))
+    token = uploads.save_upload(user=personas.secretary_a, file_name="a.xlsx", data=xlsx([person_row()]))
     assert confirm(client, token).status_code == 403
     assert Person.objects.count() == 0
 
@@ -493,11 +509,11 @@ def test_an_unknown_mode_writes_nothing(client: Client, personas: Personas) -> N
 def test_a_double_submit_imports_once(client: Client, personas: Personas) -> None:
     client.force_login(personas.secretary_a)
     token = token_of(upload(client, xlsx([person_row()])))
-    assert importing.claim_upload(token)  # the first submit is still running
+    assert uploads.claim_upload(token)  # the first submit is still running
     response = confirm(client, token)
     assert "请勿重复提交" in messages_of(client, response)[0]
     assert Person.objects.count() == 0
-    importing.release_upload(token)
+    uploads.release_upload(token)
     assert confirm(client, token).url == reverse("orgs:members")
     assert Person.objects.count() == 1
     assert confirm(client, token).status_code == 404  # the upload is gone after a successful import
@@ -513,9 +529,9 @@ def test_the_preview_offers_the_full_error_list_as_a_spreadsheet(client: Client,
 
 
 def test_stale_uploads_are_purged(personas: Personas, var_dir: Path) -> None:
-    token = importing.save_upload(user=personas.secretary_a, file_name="a.xlsx", data=xlsx([person_row()]))
-    importing.purge_stale_uploads(max_age=-1)
-    assert importing.load_upload(user=personas.secretary_a, token=token) is None
+    token = uploads.save_upload(user=personas.secretary_a, file_name="a.xlsx", data=xlsx([person_row()]))
+    uploads.purge_stale_uploads(max_age=-1)
+    assert uploads.load_upload(user=personas.secretary_a, token=token) is None
 
 
 def test_a_person_hashed_under_an_older_field_key_is_still_found(
