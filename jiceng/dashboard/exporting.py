@@ -97,7 +97,7 @@ def annual_report(*, actor: User, board: indicators.Dashboard) -> bytes:
     cell = ParagraphStyle("cell", fontName=FONT, fontSize=7.5, leading=9.5)
     story: list[Any] = [
         Paragraph(escape(f"{board.within.name}{board.year}年度基层党建与治理指标报告"), title),
-        Paragraph(escape(f"数据截至 {as_of(board.as_of)}，由平台根据业务记录实时计算。"), body),
+        Paragraph(escape(f"数据截至 {as_of(board.as_of)}，由平台根据业务记录汇总计算。"), body),
         Spacer(1, 3 * mm),
     ]
     kpi = [

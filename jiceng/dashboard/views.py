@@ -1,26 +1,37 @@
-"""Dashboard pages: one per district, town and village, the big screen, exports and the annual report."""
+"""Dashboard pages: one per district, town and village, the big screen, exports and the annual report.
 
+Every page reads the stored snapshot of its organization (rollups.py): one row, whatever the size of
+the data, and the same "as of" time on the page, its exports, its PDF and the big screen.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
 
 from jiceng.accounts.access import allowed_paths, can, get_for_user
 from jiceng.accounts.models import User
-from jiceng.dashboard import exporting, indicators
+from jiceng.audit import services as audit
+from jiceng.dashboard import exporting, indicators, rollups, tasks
 from jiceng.grid import selectors as grid_selectors
 from jiceng.grid.views import map_tile_url
 from jiceng.lib.http import AuthedRequest
 from jiceng.orgs.models import Organization
 
 ROLES = indicators.ROLES
+REFRESH_ACTION = "dashboard.refresh"
 
 
 def _org(user: User, pk: int) -> Organization:
@@ -38,13 +49,81 @@ def _top(user: User) -> Organization:
 
 
 def _year(request: AuthedRequest) -> int:
-    raw = request.GET.get("year", "")
+    raw = request.GET.get("year", "") or request.POST.get("year", "")
     this_year = timezone.localdate().year
     return int(raw) if raw.isdigit() and 2000 <= int(raw) <= this_year else this_year
 
 
 def _breadcrumb(user: User, org: Organization) -> list[Organization]:
     return [a for a in Organization.objects.get_ancestors(org) if can(user, ROLES, a)]
+
+
+def _board(org: Organization, year: int) -> indicators.Dashboard:
+    """The stored dashboard of `org` for `year` (computed once if missing), with its history table."""
+    board = rollups.decode(rollups.snapshot_for(org, year), org)
+    board.tables.append(rollups.history_table(org))
+    return board
+
+
+# ---- the page's tables, prepared once in Python ----------------------------------------------------
+#
+# A `{% url %}` per drill-down link and a filter and a branch per cell were most of a page's time
+# (≈1,400 cells and ≈200 links on a district page of a city). The view reverses each URL pattern once,
+# formats ids into it, and hands the template plain strings (docs/indicators.md "Speed").
+
+_MARK = 987654321  # a pk no URL contains otherwise, replaced by each row's pk
+
+
+def _pk_url(name: str) -> Callable[[int], str]:
+    return reverse(name, args=[_MARK]).replace(str(_MARK), "{}").format
+
+
+@dataclass
+class PageTable:
+    table: indicators.Table
+    export_url: str
+    body: list[tuple[str, str, list[str]]]  # drill-down href ("" = none), row heading, cells
+    details: list[tuple[str, str]] = field(default_factory=list)  # title, export URL of the per-village table
+
+
+def _cell(value: Any) -> str:
+    """A cell as the template showed it with `default_if_none:"—"`; ints and strings skip localize()."""
+    if value is None:
+        return indicators.EMPTY
+    if isinstance(value, str | int):
+        return str(value)
+    return str(formats.localize(value))
+
+
+def _month_ends_only(table: indicators.Table) -> indicators.Table:
+    """The history on the page: the last point of each month (the export keeps every day)."""
+    last: dict[str, int] = {str(row[0])[:7]: i for i, row in enumerate(table.rows)}
+    keep = sorted(last.values())
+    shown = indicators.Table(table.key, table.title, table.headers, [table.rows[i] for i in keep], [table.links[i] for i in keep])
+    shown.note, shown.chart = f"{table.note}页面每月显示最后一次记录，逐日数据请导出 Excel。", table.chart
+    return shown
+
+
+def page_tables(board: indicators.Dashboard) -> list[PageTable]:
+    query = f"?year={board.year}"
+    org_url = _pk_url("dashboard:org")
+    export_pattern = reverse("dashboard:export", args=[board.within.pk, "KEY"]) + query
+
+    def export_url(key: str) -> str:
+        return export_pattern.replace("KEY", key)
+
+    pages: list[PageTable] = []
+    for t in board.tables:
+        if t.detail_of:
+            continue
+        shown = _month_ends_only(t) if t.key == "history" else t
+        body = [
+            (org_url(link) + query if link else "", str(row[0]), [_cell(v) for v in row[1:]])
+            for link, row in zip(shown.links, shown.rows, strict=True)
+        ]
+        details = [(d.title, export_url(d.key)) for d in board.tables if d.detail_of == t.key]
+        pages.append(PageTable(shown, export_url(t.key), body, details))
+    return pages
 
 
 @login_required
@@ -57,9 +136,10 @@ def index(request: AuthedRequest) -> HttpResponse:
 @require_GET
 def org_dashboard(request: AuthedRequest, pk: int) -> HttpResponse:
     org = _org(request.user, pk)
-    board = indicators.compute(request.user, org, _year(request))
+    board = _board(org, _year(request))
     context = {
         "board": board,
+        "tables": page_tables(board),
         "breadcrumb": _breadcrumb(request.user, org),
         "years": list(range(timezone.localdate().year, timezone.localdate().year - 6, -1)),
         "as_of": exporting.as_of(board.as_of),
@@ -71,7 +151,7 @@ def org_dashboard(request: AuthedRequest, pk: int) -> HttpResponse:
 @require_GET
 def export(request: AuthedRequest, pk: int, key: str) -> FileResponse:
     org = _org(request.user, pk)
-    board = indicators.compute(request.user, org, _year(request))
+    board = _board(org, _year(request))
     table = board.table(key)
     if table is None:
         raise Http404
@@ -83,11 +163,29 @@ def export(request: AuthedRequest, pk: int, key: str) -> FileResponse:
 @require_GET
 def annual_report(request: AuthedRequest, pk: int) -> HttpResponse:
     org = _org(request.user, pk)
-    board = indicators.compute(request.user, org, _year(request))
+    board = _board(org, _year(request))
     pdf = exporting.annual_report(actor=request.user, board=board)
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f"inline; filename=report-{org.code}-{board.year}.pdf"
     return response
+
+
+@login_required
+@require_POST
+def refresh(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Ask for a fresh snapshot of this organization's subtree: any staff who may open the page may
+    ask, at most once per rollups.REFRESH_COOLDOWN; each accepted request is an audit event."""
+    org = _org(request.user, pk)
+    year = _year(request)
+    if rollups.claim_refresh(rollups.snapshot_for(org, year)):
+        with transaction.atomic():
+            audit.record(actor=request.user, action=REFRESH_ACTION, org=org, changes={"year": year})
+        tasks.refresh_indicators.enqueue(org.pk, year)
+        messages.success(request, _("已提交刷新；完成后“数据截至”时间会更新。"))
+    else:
+        minutes = int(rollups.REFRESH_COOLDOWN.total_seconds() // 60)
+        messages.warning(request, _("该看板数据刚刚更新或已在刷新中，请%(n)d分钟后再试。") % {"n": minutes})
+    return redirect(f"{reverse('dashboard:org', args=[org.pk])}?year={year}")
 
 
 # ---- the big screen (大屏) -------------------------------------------------------------------------
@@ -115,7 +213,7 @@ def screen_data(request: AuthedRequest) -> JsonResponse:
     """What the big screen redraws every 60 seconds: the figures, the charts and the grid map."""
     user = request.user
     org = _top(user)
-    board = indicators.compute(user, org)
+    board = rollups.decode(rollups.snapshot_for(org, timezone.localdate().year), org)
     grids = list(grid_selectors.grids_for_user(user).filter(is_active=True, village__path__startswith=org.path))
     charts = {t.key: {"title": t.title, "option": t.chart} for t in board.tables if t.chart is not None}
     data = {

@@ -16,7 +16,7 @@ def _rows(board: indicators.Dashboard, key: str) -> dict[str, list[object]]:
 
 
 def test_it_computes_formation_rates_per_town(board: Board, personas: Personas) -> None:
-    d = indicators.compute(personas.district_admin, board.tree.district)
+    d = indicators.compute(board.tree.district)
     rows = _rows(d, "formation")
     # 4 operating units (the closed shell is not counted): single E1, S1; joint E2; none E3.
     assert rows["甲镇"] == [4, 2, 1, Decimal("50.0"), Decimal("75.0")]
@@ -30,7 +30,7 @@ def test_it_computes_formation_rates_per_town(board: Board, personas: Personas) 
 
 
 def test_it_puts_units_directly_under_a_town_in_their_own_row(board: Board, personas: Personas) -> None:
-    rows = _rows(indicators.compute(personas.town_staff, board.tree.town), "formation")
+    rows = _rows(indicators.compute(board.tree.town), "formation")
     assert rows["甲村"] == [1, 1, 0, Decimal("100.0"), Decimal("100.0")]
     assert rows["乙村"] == [0, 0, 0, None, None]
     assert rows["直属单位"] == [3, 1, 1, Decimal("33.3"), Decimal("66.7")]
@@ -44,7 +44,7 @@ def test_it_shows_a_zero_denominator_as_a_dash(board: Board, personas: Personas,
 
 
 def test_it_computes_the_yijiantiao_rate(board: Board, personas: Personas) -> None:
-    d = indicators.compute(personas.district_admin, board.tree.district)
+    d = indicators.compute(board.tree.district)
     rows = _rows(d, "yijiantiao")
     assert rows["甲镇"] == [2, 1, Decimal("50.0")]
     assert rows["丙街道"] == [1, 1, Decimal("100.0")]
@@ -54,7 +54,6 @@ def test_it_computes_the_yijiantiao_rate(board: Board, personas: Personas) -> No
 
 def test_it_compares_cadres_before_and_after_the_2021_election(board: Board, personas: Personas) -> None:
     d = indicators.compute(
-        personas.secretary_a,
         board.tree.village_a,
     )
     ages = _rows(d, "cadre_ages")
@@ -70,14 +69,14 @@ def test_it_compares_cadres_before_and_after_the_2021_election(board: Board, per
 
 
 def test_it_says_so_when_no_record_predates_the_election(board: Board, personas: Personas) -> None:
-    d = indicators.compute(personas.secretary_b, board.tree.village_b)
+    d = indicators.compute(board.tree.village_b)
     table = d.table("cadre_ages")
     assert table is not None and table.headers == ["年龄段", "现任（人）"]
     assert "仅显示现任" in table.note
 
 
 def test_it_counts_reserve_cadres_orgs_and_members(board: Board, personas: Personas) -> None:
-    d = indicators.compute(personas.district_admin, board.tree.district)
+    d = indicators.compute(board.tree.district)
     reserves = _rows(d, "reserves")
     assert reserves["甲村"] == [2, "是"] and reserves["乙村"] == [1, "否"] and reserves["丙社区"] == [0, "否"]
     assert reserves["合计"] == [3, "1/3"]
@@ -88,7 +87,7 @@ def test_it_counts_reserve_cadres_orgs_and_members(board: Board, personas: Perso
 
 
 def test_it_rolls_decisions_needs_and_cases_from_the_apps_with_zeros(board: Board, personas: Personas) -> None:
-    d = indicators.compute(personas.district_admin, board.tree.district)
+    d = indicators.compute(board.tree.district)
     assert _rows(d, "decisions")["合计"][:2] == [0, 0]
     assert _rows(d, "needs")["合计"] == [0] * 8
     grid = _rows(d, "grid")
@@ -97,10 +96,10 @@ def test_it_rolls_decisions_needs_and_cases_from_the_apps_with_zeros(board: Boar
 
 
 def test_it_links_only_down_the_tree(board: Board, personas: Personas) -> None:
-    d = indicators.compute(personas.district_admin, board.tree.district)
-    assert [o.name for o in d.units] == ["甲镇", "丙街道"]
+    d = indicators.compute(board.tree.district)
+    assert [u.name for u in d.units] == ["甲镇", "丙街道"]
     table = d.table("yijiantiao")
     assert table is not None and table.links == [board.tree.town.pk, board.tree.other_town.pk, None]
-    village = indicators.compute(personas.secretary_a, board.tree.village_a)
+    village = indicators.compute(board.tree.village_a)
     table = village.table("yijiantiao")
     assert table is not None and table.links == [None, None]

@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from jiceng.audit.models import Event
 from jiceng.conftest import Personas, Tree
+from jiceng.dashboard import rollups
 from jiceng.dashboard.tests.fixtures import Board, person, post, unit
 from jiceng.orgs.models import Formation, Member, Organization, OrgKind, PostRole, ReserveCadre, Stage
 
@@ -65,7 +66,43 @@ def test_the_district_drills_down_to_towns_and_villages(as_user: Any, personas: 
     town = c.get(url(tree.town)).content.decode()
     assert url(tree.village_a) in town and url(tree.village_b) in town
     assert url(tree.district) in town  # breadcrumb back up
-    assert "数据截至" in c.get(url(tree.village_a)).content.decode()
+    village = c.get(url(tree.village_a)).content.decode()
+    assert "数据截至" in village and url(tree.village_a, "refresh/") in village
+
+
+def _xlsx(response: Any) -> list[list[Any]]:
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(BytesIO(b"".join(response.streaming_content))).active
+    assert sheet is not None
+    return [[cell.value for cell in row] for row in sheet.iter_rows()]
+
+
+def test_a_district_shows_reserves_per_town_and_exports_every_village(as_user: Any, personas: Personas, board: Board) -> None:
+    tree, c = board.tree, as_user(personas.district_admin)
+    district = c.get(url(tree.district)).content.decode()
+    assert 'id="t-reserves_units"' in district and 'id="t-reserves"' not in district
+    assert url(tree.village_a) not in district  # a village is reached through its town's page
+    assert f'href="{url(tree.district, "export/reserves.xlsx")}?year=' in district  # the per-village detail
+    units = _xlsx(c.get(url(tree.district, "export/reserves_units.xlsx")))
+    assert ["甲镇", 2, 3, 1] in units and ["丙街道", 1, 0, 0] in units and ["合计", 3, 3, 1] in units
+    villages = _xlsx(c.get(url(tree.district, "export/reserves.xlsx")))
+    assert ["甲村", 2, "是"] in villages and ["乙村", 1, "否"] in villages and ["丙社区", 0, "否"] in villages
+    town = c.get(url(tree.town)).content.decode()
+    assert 'id="t-reserves"' in town and "t-reserves_units" not in town
+    assert f'<a href="{url(tree.village_a)}?year=' in town and f'<a href="{url(tree.village_b)}?year=' in town
+
+
+def test_the_page_shows_a_history_row_a_month_and_the_export_every_day(as_user: Any, personas: Personas, board: Board) -> None:
+    tree, c = board.tree, as_user(personas.district_admin)
+    rollups.backfill(tree.district, [date(2025, 11, 30), date(2025, 12, 30), date(2025, 12, 31)])
+    page = c.get(url(tree.district)).content.decode()
+    assert '<th scope="row">2025-11-30</th>' in page and '<th scope="row">2025-12-31</th>' in page
+    assert '<th scope="row">2025-12-30</th>' not in page
+    days = [row[0] for row in _xlsx(c.get(url(tree.district, "export/history.xlsx")))[3:6]]
+    assert days == ["2025-11-30", "2025-12-30", "2025-12-31"]
 
 
 @pytest.mark.parametrize("who", ["member", "auditor", "outsider"])
@@ -155,6 +192,7 @@ def test_the_dashboard_query_count_does_not_grow_with_data(
     as_user: Any, personas: Personas, board: Board, extra: int, django_assert_num_queries: Any
 ) -> None:
     _grow(board.tree, extra)
+    rollups.backfill(board.tree.district, rollups.month_ends(extra * 4, date.today()))  # a longer history, too
     c = as_user(personas.district_admin)
     c.get(url(board.tree.district))  # warm the session
     with django_assert_num_queries(DISTRICT_QUERIES):
@@ -163,5 +201,5 @@ def test_the_dashboard_query_count_does_not_grow_with_data(
         assert c.get(url(board.tree.town)).status_code == 200
 
 
-DISTRICT_QUERIES = 30
-TOWN_QUERIES = 31
+DISTRICT_QUERIES = 6
+TOWN_QUERIES = 7

@@ -1,0 +1,268 @@
+"""Rollups of the indicators: snapshots the pages read, and the history of the headline rates.
+
+- `refresh(root, year)` computes the dashboards of `root` and every town and village under it in one
+  pass (indicators.compute_all), replaces their `Snapshot` rows and writes today's `HistoryPoint`s.
+  It runs from the task queue (tasks.py), from `manage.py refresh_indicators` (cron / systemd timer)
+  and, once, live when a page finds no snapshot yet.
+- `backfill(root, days)` computes history points for past days from the records' own dates, for the
+  indicators whose records carry dates (一肩挑 from posts, case on-time rate from case times). The
+  others (formation, organizations, members) have no dated source: their history starts at the
+  first refresh (docs/indicators.md "History").
+"""
+
+from collections import defaultdict
+from collections.abc import Mapping
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Count, F, Q
+from django.db.models.functions import Substr
+from django.utils import timezone
+
+from jiceng.dashboard import indicators
+from jiceng.dashboard.models import HistoryPoint, Snapshot, Source
+from jiceng.grid.models import DONE_STATUSES, Case
+from jiceng.orgs.models import Organization
+from jiceng.orgs.rules import yijiantiao
+
+# A page may ask for a refresh of the same organization and year at most this often.
+REFRESH_COOLDOWN = timedelta(minutes=5)
+
+
+# ---- encoding: a Dashboard to JSON and back (Decimal kept exact) ----------------------------------
+
+
+def _enc(value: Any) -> Any:
+    return {"$d": str(value)} if isinstance(value, Decimal) else value
+
+
+def _dec(value: Any) -> Any:
+    return Decimal(value["$d"]) if isinstance(value, dict) and "$d" in value else value
+
+
+def encode(board: indicators.Dashboard) -> dict[str, Any]:
+    return {
+        "level": board.level,
+        "units": [list(u) for u in board.units],
+        "kpis": [[label, _enc(value), unit] for label, value, unit in board.kpis],
+        "counts": board.counts,
+        "tables": [
+            {
+                "key": t.key,
+                "title": t.title,
+                "headers": t.headers,
+                "rows": [[_enc(v) for v in row] for row in t.rows],
+                "links": t.links,
+                "note": t.note,
+                "chart": t.chart,
+                "detail_of": t.detail_of,
+            }
+            for t in board.tables
+        ],
+    }
+
+
+def decode(snapshot: Snapshot, within: Organization) -> indicators.Dashboard:
+    data = snapshot.data
+    tables = [
+        indicators.Table(
+            t["key"],
+            t["title"],
+            t["headers"],
+            [[_dec(v) for v in row] for row in t["rows"]],
+            t["links"],
+            t["note"],
+            t["chart"],
+            t.get("detail_of", ""),  # snapshots stored before the field existed
+        )
+        for t in data["tables"]
+    ]
+    return indicators.Dashboard(
+        within=within,
+        level=data["level"],
+        year=snapshot.year,
+        as_of=snapshot.as_of,
+        units=[indicators.UnitRef(pk, name) for pk, name in data["units"]],
+        tables=tables,
+        kpis=[(label, _dec(value), unit) for label, value, unit in data["kpis"]],
+        counts=data["counts"],
+    )
+
+
+# ---- refresh ----------------------------------------------------------------------------------
+
+
+def refresh(root: Organization, year: int | None = None, now: datetime | None = None) -> int:
+    """Recompute and store the snapshots of `root`'s subtree; returns how many were written."""
+    now = now or timezone.now()
+    year = year or timezone.localdate(now).year
+    boards = indicators.compute_all(root, year, now)
+    today = timezone.localdate(now)
+    with transaction.atomic():
+        Snapshot.objects.filter(organization_id__in=list(boards), year=year).delete()
+        Snapshot.objects.bulk_create(Snapshot(organization_id=pk, year=year, as_of=now, data=encode(b)) for pk, b in boards.items())
+        if year == today.year:  # the history holds today's figures, not a past year's tables
+            _store_points(today, now, Source.REFRESH, {pk: b.counts for pk, b in boards.items()})
+    return len(boards)
+
+
+def _store_points(day: date, as_of: datetime, source: str, counts: Mapping[int, Mapping[str, int | None]]) -> None:
+    HistoryPoint.objects.filter(organization_id__in=list(counts), day=day).delete()
+    HistoryPoint.objects.bulk_create(
+        HistoryPoint(organization_id=pk, day=day, as_of=as_of, source=source, **{k: c.get(k) for k in indicators.COUNT_KEYS})
+        for pk, c in counts.items()
+    )
+
+
+def roots() -> list[Organization]:
+    """What a scheduled refresh walks: every district (the roots of the tree)."""
+    return list(Organization.objects.filter(depth=1, kind__in=indicators.LEVEL_KINDS).order_by("path"))
+
+
+def snapshot_for(org: Organization, year: int) -> Snapshot:
+    """The stored snapshot of `org` for `year`; computed live once (for `org`'s subtree) if there is none."""
+    found = Snapshot.objects.filter(organization=org, year=year).first()
+    if found is None:
+        refresh(org, year)
+        found = Snapshot.objects.get(organization=org, year=year)
+    return found
+
+
+def claim_refresh(snapshot: Snapshot, now: datetime | None = None) -> bool:
+    """Mark a page's refresh request; False when one was made within REFRESH_COOLDOWN (one UPDATE,
+    so two clicks at once cannot both pass)."""
+    now = now or timezone.now()
+    recent = Q(requested_at__gte=now - REFRESH_COOLDOWN) | Q(as_of__gte=now - REFRESH_COOLDOWN)
+    return bool(Snapshot.objects.filter(pk=snapshot.pk).exclude(recent).update(requested_at=now))
+
+
+# ---- history from dated records ------------------------------------------------------------------
+
+
+def month_ends(months: int, today: date) -> list[date]:
+    """The last day of each of the `months` months before today's month, oldest first."""
+    days: list[date] = []
+    first = today.replace(day=1)
+    for _ in range(months):
+        last = first - timedelta(days=1)
+        days.append(last)
+        first = last.replace(day=1)
+    return days[::-1]
+
+
+def backfill(root: Organization, days: list[date]) -> int:
+    """History points of `root`'s subtree on past `days`, from dated records only; returns the count.
+
+    Known on a past day: 一肩挑 (posts have start and end dates; the villages are today's) and the
+    cases closed by then and closed on time (reported, closed and due times). The rest stays empty.
+    Days that already have a point from a real refresh are left alone."""
+    tree = indicators._Tree(root)
+    kept = set(HistoryPoint.objects.filter(organization__path__startswith=root.path, source=Source.REFRESH).values_list("day", flat=True))
+    written = 0
+    for day in days:
+        if day in kept:
+            continue
+        end = timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
+        counts: dict[int, dict[str, int | None]] = {o.pk: {"villages": len(tree.villages_under[o.pk])} for o in tree.orgs}
+        held = yijiantiao(tree.villages, day)
+        for v in tree.villages:
+            for org in tree.levels(v.path):
+                counts[org.pk]["yijiantiao"] = (counts[org.pk].get("yijiantiao") or 0) + held.get(v.pk, False)
+        for org_pk, closed, on_time in _cases_closed_by(tree, end):
+            counts[org_pk]["cases_closed"], counts[org_pk]["cases_on_time"] = closed, on_time
+        for c in counts.values():
+            c.setdefault("yijiantiao", 0)
+            c.setdefault("cases_closed", 0)
+            c.setdefault("cases_on_time", 0)
+        with transaction.atomic():
+            _store_points(day, end, Source.RECORDS, counts)
+        written += len(counts)
+    return written
+
+
+def _cases_closed_by(tree: indicators._Tree, end: datetime) -> list[tuple[int, int, int]]:
+    """Per level organization: cases closed before `end` and, of them, closed within their limit."""
+    rows = (
+        Case.objects.filter(village__path__startswith=tree.root.path, status__in=DONE_STATUSES, closed_at__lt=end)
+        .annotate(key=Substr("village__path", 1, tree.width))
+        .values("key")
+        .annotate(closed=Count("pk"), in_time=Count("pk", filter=Q(closed_at__lte=F("due_at"))))
+        .order_by()
+    )
+    per: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for row in rows:
+        for org in tree.levels(row["key"]):
+            per[org.pk][0] += row["closed"]
+            per[org.pk][1] += row["in_time"]
+    return [(pk, c[0], c[1]) for pk, c in per.items()]
+
+
+# ---- the history table ---------------------------------------------------------------------------
+
+HISTORY_HEADERS = [
+    "日期",
+    "来源",
+    "实体运营两新组织数",
+    "单独组建",
+    "联合组建",
+    "单建率（%）",
+    "单建+联建组建率（%）",
+    "村（社区）数",
+    "一肩挑",
+    "一肩挑率（%）",
+    "已办结事件",
+    "按时办结",
+    "按时办结率（%）",
+    "党组织",
+    "党员",
+]
+
+
+def _rate(part: int | None, whole: int | None) -> Decimal | None:
+    return None if part is None or whole is None else indicators.percent(part, whole)
+
+
+def history_table(org: Organization) -> indicators.Table:
+    """The organization's history points (oldest first) as a dashboard table with its line chart."""
+    points = list(HistoryPoint.objects.filter(organization=org).order_by("day"))
+    table = indicators.Table("history", "主要指标历史（月末及每次刷新）", HISTORY_HEADERS)
+    for p in points:
+        covered = None if p.single is None or p.joint is None else p.single + p.joint
+        table.add(
+            [
+                p.day.isoformat(),
+                str(Source(p.source).label),
+                p.two_new,
+                p.single,
+                p.joint,
+                _rate(p.single, p.two_new),
+                _rate(covered, p.two_new),
+                p.villages,
+                p.yijiantiao,
+                _rate(p.yijiantiao, p.villages),
+                p.cases_closed,
+                p.cases_on_time,
+                _rate(p.cases_on_time, p.cases_closed),
+                p.party_orgs,
+                p.party_members,
+            ]
+        )
+    table.note = (
+        "按记录日期回溯的月末数据只含有日期来源的指标（一肩挑按任职起止日期，事件按结案与时限时间）；"
+        "两新组建率、党组织和党员数没有历史日期来源，自首次刷新起逐日记录，之前显示为“—”。"
+    )
+    series = [("单建率", 5), ("单建+联建组建率", 6), ("一肩挑率", 9), ("按时办结率", 12)]
+    table.chart = {
+        "tooltip": {"trigger": "axis"},
+        "legend": {"top": 0},
+        "grid": {"left": 40, "right": 10, "bottom": 30, "top": 30, "containLabel": True},
+        "xAxis": {"type": "category", "data": [r[0] for r in table.rows]},
+        "yAxis": {"type": "value", "name": "%"},
+        "series": [
+            {"name": name, "type": "line", "connectNulls": False, "data": [None if r[i] is None else float(r[i]) for r in table.rows]}
+            for name, i in series
+        ],
+    }
+    return table
