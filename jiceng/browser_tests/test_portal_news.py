@@ -1,16 +1,18 @@
 """A resident reads a news item on the public portal (counted once, even on reload), comments
 with a code read from the console SMS gateway's outbox; the village staff approve the comment and
-reply; the resident sees the comment with the reply under it, and got an SMS saying so."""
+reply; the resident sees the comment with the reply under it, and got an SMS saying so.
+And the public pages fit a phone's screen (mobile first): nothing scrolls sideways at 375 px."""
 
 import pytest
 from django.urls import reverse
-from playwright.sync_api import Page, expect
+from django.utils import timezone
+from playwright.sync_api import Browser, Page, expect
 
 from jiceng.browser_tests.conftest import shot
 from jiceng.conftest import PASSWORD, Personas, Tree
 from jiceng.needs.otp import ConsoleGateway
-from jiceng.portal import services
-from jiceng.portal.models import Article, ArticleStatus, Comment, CommentStatus
+from jiceng.portal import demo, services
+from jiceng.portal.models import Article, ArticleStatus, Comment, CommentStatus, DisclosureCategory, DisclosureDomain
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -72,3 +74,48 @@ def test_a_resident_reads_comments_and_sees_the_staff_reply(page: Page, live_ser
     expect(page.locator("#views")).to_contain_text("阅读 1")
     assert any(m.phone == PHONE and "已通过审核" in m.message for m in ConsoleGateway.outbox)
     shot(page, "portal-news-comment")
+
+
+def test_public_pages_fit_a_phone_screen(browser: Browser, live_server: object, personas: Personas, tree: Tree) -> None:
+    actor, village = personas.secretary_a, tree.village_a
+    item = services.article_save(
+        actor=actor,
+        organization=village,
+        title="甲村文化广场完成升级改造，新增健身器材和夜间照明",
+        body="<p>经村民代表会议决议，甲村对文化广场进行升级改造。</p><ul><li>健身器材</li><li>夜间照明</li></ul>",
+        cover=demo.banner("green"),
+    )
+    services.article_set_status(actor=actor, article=item, status=ArticleStatus.PUBLISHED)
+    today = timezone.localdate()
+    services.disclosure_publish(
+        actor=actor,
+        village=village,
+        domain=DisclosureDomain.VILLAGE,
+        category=DisclosureCategory.FINANCE,
+        title="甲村财务收支情况公开（含集体物业租金、土地发包收入明细）",
+        body="收支明细见村务公开栏。",
+        period_start=today.replace(day=1),
+        period_end=today,
+    )
+    context = browser.new_context(locale="zh-CN", viewport={"width": 375, "height": 740}, is_mobile=True)
+    page = context.new_page()
+    base = str(live_server)
+    for name, url in (
+        ("home", reverse("portal:home")),
+        ("village", reverse("portal:village", args=[village.code])),
+        ("news", reverse("portal:news_list", args=[village.code])),
+        ("article", reverse("portal:article", args=[item.pk])),
+        ("disclosures", reverse("portal:disclosures", args=[village.code])),
+        ("consult", reverse("portal:consult", args=[village.code])),
+        ("verify", reverse("portal:verify_form")),
+    ):
+        page.goto(f"{base}{url}")
+        expect(page.locator("main h1")).to_be_visible()
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), name
+        if name in ("village", "article"):
+            shot(page, f"portal-mobile-{name}")
+    # The cover scales down to the screen.
+    assert page.evaluate("window.innerWidth") == 375
+    page.goto(f"{base}{reverse('portal:article', args=[item.pk])}")
+    assert page.locator("img.cover").evaluate("img => img.complete && img.naturalWidth > 0 && img.clientWidth <= 375")
+    context.close()

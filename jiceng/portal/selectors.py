@@ -1,9 +1,9 @@
 """Reads of the public portal: public names of places and published notices, nothing personal."""
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Max, Prefetch, QuerySet
 
 from jiceng.decisions.models import Notice
 from jiceng.orgs.models import GRASSROOTS_KINDS, Organization, OrgKind
@@ -38,23 +38,30 @@ def village(code: str) -> Organization | None:
     return Organization.objects.filter(code=code, kind__in=GRASSROOTS_KINDS, is_active=True).first()
 
 
-@dataclass
-class Board:
-    current: list[Notice]
-    past: list[Notice]
+def current_notices(place: Organization, today: date) -> list[Notice]:
+    """The place's notices on the board today (two queries).
 
-
-def board(place: Organization, today: date) -> Board:
-    """The place's published notices: those on the board today, and those whose period has ended.
-
-    A notice dated in the future is not on any board yet; its printed code still verifies.
+    Whether a notice is on the board follows from its dates; the rows read are only those
+    published within the longest notice period of the place. A notice dated in the future is
+    not on any board yet; its printed code still verifies.
     """
-    notices = list(
+    published = Notice.objects.filter(decision__village=place, published_on__lte=today)
+    longest = published.aggregate(days=Max("notice_days"))["days"]
+    if longest is None:
+        return []
+    window = published.filter(published_on__gt=today - timedelta(days=longest))
+    rows = window.only("code", "kind", "title", "published_on", "notice_days").order_by("-published_on", "-pk")
+    return [n for n in rows if n.on_notice(today)]
+
+
+def past_notices(place: Organization, today: date, current: list[Notice]) -> QuerySet[Notice]:
+    """The place's published notices whose period has ended, newest first (to be paged)."""
+    return (
         Notice.objects.filter(decision__village=place, published_on__lte=today)
+        .exclude(pk__in=[n.pk for n in current])
         .only("code", "kind", "title", "published_on", "notice_days")
         .order_by("-published_on", "-pk")
     )
-    return Board(current=[n for n in notices if n.on_notice(today)], past=[n for n in notices if not n.on_notice(today)])
 
 
 # ---- news, disclosures, consultation (issue 6) -------------------------------------------------
@@ -101,7 +108,7 @@ def approved_comments(article: Article) -> list[Comment]:
 
 
 def disclosures(village: Organization, today: date, domain: str | None = None) -> QuerySet[Disclosure]:
-    qs = Disclosure.objects.filter(village=village, published_on__lte=today)
+    qs = Disclosure.objects.filter(village=village, published_on__lte=today).order_by("-published_on", "-pk")
     return qs.filter(domain=domain) if domain else qs
 
 
@@ -110,5 +117,5 @@ def public_answers(org: Organization) -> QuerySet[Consultation]:
         Consultation.objects.filter(organization=org, is_public=True)
         .exclude(answer="")
         .only("question", "answer", "answered_at", "created_at")
-        .order_by("-answered_at")
+        .order_by("-answered_at", "-pk")
     )

@@ -99,10 +99,12 @@ def article_save(
     return article
 
 
-def article_set_status(*, actor: User, article: Article, status: str, publish_at: datetime | None = None) -> Article:
-    """Publish now, schedule for later, or unpublish."""
+def article_set_status(
+    *, actor: User, article: Article, status: str, publish_at: datetime | None = None, now: datetime | None = None
+) -> Article:
+    """Publish now, schedule for later, or unpublish. `now` is the clock (the demo back-dates with it)."""
     require(actor, "news.manage", article.organization)
-    now = timezone.now()
+    now = now or timezone.now()
     if status == ArticleStatus.SCHEDULED:
         if publish_at is None or publish_at <= now:
             raise ValidationError({"publish_at": "定时发布的时间须晚于现在。"})
@@ -152,23 +154,23 @@ def _phone_flood(phone: str, purpose: str) -> None:
         raise ValidationError({"phone": "该手机号提交过于频繁，请一小时后再试。"})
 
 
-def send_code(*, phone: str, purpose: str) -> str:
+def send_code(*, phone: str, purpose: str, now: datetime | None = None) -> str:
     try:
         phone = normalize_phone(phone)
     except ValidationError as exc:
         raise ValidationError({"phone": exc.messages}) from exc
     _phone_flood(phone, purpose)
-    otp.send_code(phone=phone, purpose=purpose)
+    otp.send_code(phone=phone, purpose=purpose, now=now)
     return phone
 
 
-def _verified(phone: str, purpose: str, code: str) -> str:
+def _verified(phone: str, purpose: str, code: str, now: datetime | None) -> str:
     try:
         phone = normalize_phone(phone)
     except ValidationError as exc:
         raise ValidationError({"phone": exc.messages}) from exc
     _phone_flood(phone, purpose)
-    otp.check_code(phone=phone, purpose=purpose, code=code)
+    otp.check_code(phone=phone, purpose=purpose, code=code, now=now)
     return phone
 
 
@@ -180,11 +182,12 @@ def _tell(phone_encrypted: str, message: str) -> None:
 # ---- comments --------------------------------------------------------------------------------
 
 
-def comment_submit(*, article: Article, phone: str, code: str, body: str, nickname: str = "") -> Comment:
+def comment_submit(*, article: Article, phone: str, code: str, body: str, nickname: str = "", now: datetime | None = None) -> Comment:
     """A comment from a phone checked by a one-time code; held until staff approve it."""
-    if not article.is_live():
+    now = now or timezone.now()
+    if not article.is_live(now):
         raise ValidationError("该文章不接受评论。")
-    phone = _verified(phone, COMMENT_PURPOSE, code)
+    phone = _verified(phone, COMMENT_PURPOSE, code, now)
     with transaction.atomic():
         comment = Comment.objects.create(
             article=article,
@@ -193,12 +196,13 @@ def comment_submit(*, article: Article, phone: str, code: str, body: str, nickna
             phone_encrypted=fieldcrypto.encrypt(phone),
             phone_hash=fieldcrypto.lookup_hash(phone),
             phone_masked=fieldcrypto.mask_phone(phone),
+            created_at=now,
         )
         record(actor=None, action="portal.comment_submit", obj=comment, org=article.organization)
     return comment
 
 
-def comment_moderate(*, actor: User, comment: Comment, approve: bool, reason: str = "") -> Comment:
+def comment_moderate(*, actor: User, comment: Comment, approve: bool, reason: str = "", now: datetime | None = None) -> Comment:
     require(actor, "comment.moderate", comment.article.organization)
     reason = reason.strip()
     if not approve and not reason:
@@ -207,7 +211,7 @@ def comment_moderate(*, actor: User, comment: Comment, approve: bool, reason: st
     with transaction.atomic():
         # Compare-and-swap: two moderators at once, only one decision (and one SMS).
         changed = Comment.objects.filter(pk=comment.pk, status=CommentStatus.PENDING).update(
-            status=new, reason=reason, moderated_by=actor, moderated_at=timezone.now()
+            status=new, reason=reason, moderated_by=actor, moderated_at=now or timezone.now()
         )
         if changed != 1:
             raise ValidationError("该评论已审核。")
@@ -227,14 +231,14 @@ def comment_moderate(*, actor: User, comment: Comment, approve: bool, reason: st
     return comment
 
 
-def comment_reply(*, actor: User, comment: Comment, body: str) -> CommentReply:
+def comment_reply(*, actor: User, comment: Comment, body: str, now: datetime | None = None) -> CommentReply:
     require(actor, "comment.moderate", comment.article.organization)
     if comment.status != CommentStatus.APPROVED:
         raise ValidationError("只能回复已通过审核的评论。")
     if not body.strip():
         raise ValidationError({"body": "请填写回复内容。"})
     with transaction.atomic():
-        reply = CommentReply.objects.create(comment=comment, author=actor, body=body.strip())
+        reply = CommentReply.objects.create(comment=comment, author=actor, body=body.strip(), created_at=now or timezone.now())
         record(actor=actor, action="portal.comment_reply", obj=reply, org=comment.article.organization)
     return reply
 
@@ -278,8 +282,9 @@ def disclosure_publish(
 # ---- consultation ----------------------------------------------------------------------------
 
 
-def consultation_submit(*, organization: Organization, phone: str, code: str, question: str) -> Consultation:
-    phone = _verified(phone, CONSULT_PURPOSE, code)
+def consultation_submit(*, organization: Organization, phone: str, code: str, question: str, now: datetime | None = None) -> Consultation:
+    now = now or timezone.now()
+    phone = _verified(phone, CONSULT_PURPOSE, code, now)
     with transaction.atomic():
         item = Consultation.objects.create(
             organization=organization,
@@ -287,18 +292,19 @@ def consultation_submit(*, organization: Organization, phone: str, code: str, qu
             phone_encrypted=fieldcrypto.encrypt(phone),
             phone_hash=fieldcrypto.lookup_hash(phone),
             phone_masked=fieldcrypto.mask_phone(phone),
+            created_at=now,
         )
         record(actor=None, action="portal.consultation_submit", obj=item, org=organization)
     return item
 
 
-def consultation_answer(*, actor: User, item: Consultation, answer: str, publish: bool) -> Consultation:
+def consultation_answer(*, actor: User, item: Consultation, answer: str, publish: bool, now: datetime | None = None) -> Consultation:
     require(actor, "consultation.answer", item.organization)
     if not answer.strip():
         raise ValidationError({"answer": "请填写答复。"})
     with transaction.atomic():
         first = not item.answer
-        item.answer, item.is_public, item.answered_by, item.answered_at = answer.strip(), publish, actor, timezone.now()
+        item.answer, item.is_public, item.answered_by, item.answered_at = answer.strip(), publish, actor, now or timezone.now()
         item.save(update_fields=["answer", "is_public", "answered_by", "answered_at"])
         record(actor=actor, action="portal.consultation_answer", obj=item, org=item.organization, changes={"is_public": publish})
         if first:

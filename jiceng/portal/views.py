@@ -9,10 +9,12 @@ from jiceng.decisions import notices
 from jiceng.lib import throttle
 from jiceng.orgs.models import GRASSROOTS_KINDS
 from jiceng.portal import selectors
+from jiceng.portal.paging import paginate
 
 # Codes are 8 characters of 31 (about 8.5e11): 30 guesses a minute from one address find nothing.
 LOOKUPS_PER_MINUTE = 30
 HOME_NEWS = 5
+PAST_NOTICES_PAGE = 10
 
 
 @require_safe
@@ -30,10 +32,13 @@ def village(request: HttpRequest, code: str) -> HttpResponse:
     if place.kind not in GRASSROOTS_KINDS:
         children = selectors.children(place)
         return render(request, "portal/org.html", {"place": place, "news": news, "children": children})
+    current = selectors.current_notices(place, today)
     context = {
         "place": place,
         "town": notices.town_of(place),
-        "board": selectors.board(place, today),
+        "current": current,
+        # The past notices page on their own parameter, so the rest of the page stays put.
+        "past": paginate(request, selectors.past_notices(place, today, current), PAST_NOTICES_PAGE, "past", "past"),
         "today": today,
         "news": news,
     }

@@ -11,10 +11,12 @@ from jiceng.orgs.models import GRASSROOTS_KINDS
 from jiceng.portal import selectors, services
 from jiceng.portal.forms import CommentForm, ConsultForm, add_errors
 from jiceng.portal.models import Article, DisclosureDomain, live_q
+from jiceng.portal.paging import paginate
 
 GET_POST = require_http_methods(["GET", "POST"])
 FORM_POSTS_PER_MINUTE = 10
 PAGE = 20
+ANSWERS_PAGE = 10
 
 
 def _not_found(request: HttpRequest) -> HttpResponse:
@@ -32,8 +34,8 @@ def news_list(request: HttpRequest, code: str) -> HttpResponse:
     org = selectors.place(code)
     if org is None:
         return _not_found(request)
-    articles = list(selectors.live_articles(org, timezone.now(), PAGE))
-    return render(request, "portal/news_list.html", {"org": org, "articles": articles})
+    pager = paginate(request, selectors.live_articles(org, timezone.now()), PAGE)
+    return render(request, "portal/news_list.html", {"org": org, "pager": pager})
 
 
 @GET_POST
@@ -93,9 +95,9 @@ def disclosures(request: HttpRequest, code: str) -> HttpResponse:
         return _not_found(request)
     domain = request.GET.get("domain")
     domain = domain if domain in DisclosureDomain.values else None
-    items = list(selectors.disclosures(village, timezone.localdate(), domain)[:100])
+    pager = paginate(request, selectors.disclosures(village, timezone.localdate(), domain), PAGE)
     return render(
-        request, "portal/disclosures.html", {"place": village, "items": items, "domain": domain, "domains": DisclosureDomain.choices}
+        request, "portal/disclosures.html", {"place": village, "pager": pager, "domain": domain, "domains": DisclosureDomain.choices}
     )
 
 
@@ -131,6 +133,6 @@ def consult(request: HttpRequest, code: str) -> HttpResponse:
         "form": form,
         "notice": notice,
         "submitted": request.GET.get("submitted") == "1",
-        "answers": list(selectors.public_answers(org)[:PAGE]),
+        "answers": paginate(request, selectors.public_answers(org), ANSWERS_PAGE),
     }
     return render(request, "portal/consult.html", context)

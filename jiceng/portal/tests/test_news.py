@@ -285,11 +285,13 @@ def test_public_news_pages_have_pinned_query_counts(personas: Personas, tree: Tr
         services.comment_moderate(actor=personas.secretary_a, comment=comment, approve=True)
         services.comment_reply(actor=personas.secretary_a, comment=comment, body="回复")
     client = Client()
-    with django_assert_num_queries(2):
+    # the organization, the count of live news, the page of them
+    with django_assert_num_queries(3):
         client.get(reverse("portal:news_list", args=[tree.village_a.code]))
     with django_assert_num_queries(3):
         client.get(reverse("portal:village", args=[tree.town.code]))
-    with django_assert_num_queries(4):
+    # the village, its town, its latest news, its longest notice period (none), the count of past notices
+    with django_assert_num_queries(5):
         client.get(reverse("portal:village", args=[tree.village_a.code]))
 
 
