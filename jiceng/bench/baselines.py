@@ -6,9 +6,9 @@ in jiceng.bench.urls, which jiceng.bench.settings selects when JICENG_BENCH=1.
 
 from django.conf import settings
 from django.db.models import QuerySet
-from django.http import HttpRequest, JsonResponse
+from django.http import Http404, HttpRequest, JsonResponse
 
-from jiceng.decisions.models import Decision
+from jiceng.decisions.models import Decision, Meeting
 from jiceng.grid.models import Case, Grid
 from jiceng.needs.models import Need
 from jiceng.orgs.models import Member, Organization
@@ -57,3 +57,25 @@ def cases(request: HttpRequest) -> JsonResponse:
 def grids(request: HttpRequest) -> JsonResponse:
     qs = Grid.objects.filter(village__path__startswith=_root_path(request), is_active=True).order_by("code")
     return JsonResponse({"rows": list(qs.values_list("pk", "name", "boundary"))})
+
+
+def decision(request: HttpRequest, pk: int) -> JsonResponse:
+    """The decision detail's core rows: the decision with its village, and its meetings."""
+    row = Decision.objects.filter(pk=pk).values_list("pk", "title", "village__name", "status", "created_on").first()
+    if row is None:
+        raise Http404
+    meetings = list(Meeting.objects.filter(decision_id=pk).order_by("pk").values_list("pk", "step", "held_on"))
+    return JsonResponse({"decision": row, "meetings": meetings})
+
+
+def counts(request: HttpRequest) -> JsonResponse:
+    """A dashboard's floor: the scoped counts of members, cases, needs and decisions under one path."""
+    p = _root_path(request)
+    return JsonResponse(
+        {
+            "members": Member.objects.filter(branch__path__startswith=p).count(),
+            "cases": Case.objects.filter(village__path__startswith=p).count(),
+            "needs": Need.objects.filter(community__path__startswith=p).count(),
+            "decisions": Decision.objects.filter(village__path__startswith=p).count(),
+        }
+    )

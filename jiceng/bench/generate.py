@@ -4,9 +4,14 @@ Rows are built as plain tuples and written with COPY on PostgreSQL (bulk_create 
 ORM's per-object cost stays out of the way. Organization paths are treebeard materialized paths built
 by hand (steplen 4, alphabet 0-9A-Z), audit events carry a hash chain computed here in the canonical
 form of jiceng/audit/chain.py, so `audit.services.verify()` passes on the result.
+
+Each table is committed on its own, so a province run does not hold tens of millions of rows (and
+their WAL) in one transaction. A run that fails half-way leaves the tables written so far: drop and
+recreate the database before the next run (generate refuses a non-empty registry).
 """
 
 import random
+import resource
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -442,30 +447,37 @@ def generate(scale_name: str, seed: int = 7, progress: Callable[[str], None] | N
     say = progress or (lambda _msg: None)
     rng = random.Random(seed)
     report = Report()
-    with transaction.atomic():
-        user = User.objects.create(username=BENCH_USERNAME, display_name="基准测试", password=make_password(BENCH_PASSWORD))
-        say("organizations")
-        tree = _organizations(scale, report)
-        RoleGrant.objects.bulk_create([RoleGrant(user=user, organization_id=pk, role=Role.DISTRICT_ADMIN) for pk in tree.roots])
-        say("people and members")
-        _people_and_members(scale, tree, rng, report)
-        say("grids")
-        grids = _grids(scale, tree, report)
-        say("cases")
-        _cases(scale, grids, rng, report)
-        say("needs")
-        _needs(scale, tree, rng, report)
-        say("decisions")
-        _decisions(scale, tree, user.pk, rng, report)
-        say("audit events")
-        _events(scale, tree, user, rng, report)
-        _reset_sequences(Organization, Person, Member, Grid, Case, Need, Decision)
+
+    def step(message: str, work: Callable[[], Any]) -> Any:
+        say(f"{message} (peak RSS so far {peak_rss_mb():,.0f} MB)")
+        with transaction.atomic():
+            return work()
+
+    user = step(
+        "bench user", lambda: User.objects.create(username=BENCH_USERNAME, display_name="基准测试", password=make_password(BENCH_PASSWORD))
+    )
+    tree = step("organizations", lambda: _organizations(scale, report))
+    grants = [RoleGrant(user=user, organization_id=pk, role=Role.DISTRICT_ADMIN) for pk in tree.roots]
+    step("grants", lambda: RoleGrant.objects.bulk_create(grants))
+    step("people and members", lambda: _people_and_members(scale, tree, rng, report))
+    grids = step("grids", lambda: _grids(scale, tree, report))
+    step("cases", lambda: _cases(scale, grids, rng, report))
+    step("needs", lambda: _needs(scale, tree, rng, report))
+    step("decisions", lambda: _decisions(scale, tree, user.pk, rng, report))
+    step("audit events", lambda: _events(scale, tree, user, rng, report))
+    step("sequences", lambda: _reset_sequences(Organization, Person, Member, Grid, Case, Need, Decision))
     if connection.vendor == "postgresql":
         started = time.perf_counter()
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
         report.extra["ANALYZE (s)"] = time.perf_counter() - started
+    report.extra["peak RSS (MB)"] = peak_rss_mb()
     return report
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident set so far (Linux reports ru_maxrss in KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def encryption_rate(n: int = 20_000) -> float:

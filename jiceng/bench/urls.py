@@ -11,5 +11,7 @@ urlpatterns = [
     path("_bench/needs/", baselines.needs),
     path("_bench/cases/", baselines.cases),
     path("_bench/grids/", baselines.grids),
+    path("_bench/decisions/<int:pk>/", baselines.decision),
+    path("_bench/counts/", baselines.counts),
     path("", include("jiceng.urls")),
 ]
