@@ -3,7 +3,7 @@
 import csv
 import io
 import random
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -248,3 +248,33 @@ def test_stage_dates_and_age_are_checked_in_bulk(personas: Personas) -> None:
     report = importing.validate(actor=personas.secretary_a, data=xlsx(rows))
     assert [(e.column, e.message) for e in report.errors] == [("申请入党日期", "申请入党时须年满十八岁（《中国共产党章程》第一条）。")]
     assert importing_files.parse_date("2020-03-01") == date(2020, 3, 1)
+
+
+def test_xlsx_cells_read_as_before_numbers_dates_blanks_and_an_empty_first_column() -> None:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append([None, *HEADERS])  # column A left empty: calamine starts its rows at column B
+    ws.append([None, "王五", "男", 440703199001011234, 13900139000, datetime(1990, 1, 1), "  "])
+    ws.append([])  # a blank row is skipped but still counts in the row numbers
+    ws.append([None, "赵六", "女", make_id(male=False), None, date(1990, 1, 1), "汉族"])
+    out = io.BytesIO()
+    wb.save(out)
+    rows = list(importing_files.read_rows(out.getvalue(), "a.xlsx"))
+    assert [number for number, _ in rows] == [2, 4]
+    (_, first), (_, second) = rows
+    assert first["name"] == "王五" and importing_files.text(first["ethnicity"]) == "" and first["address"] is None
+    assert importing_files.number_like_id(first["id_number"]) and importing_files.text(first["phone"]) == "13900139000"
+    assert importing_files.parse_date(first["birth_date"]) == importing_files.parse_date(second["birth_date"]) == date(1990, 1, 1)
+    assert second["id_number"] == make_id(male=False) and second["phone"] is None and second["branch"] is None
+
+
+def test_a_number_typed_id_and_an_excel_date_behave_as_before(personas: Personas) -> None:
+    typed: dict[str, Any] = {"出生日期": date(1990, 1, 1), "手机号": 13900139000}
+    rows = [person_row(**typed), person_row("赵六") | {"身份证号": 440703199001011234}]
+    report = importing.validate(actor=personas.secretary_a, data=xlsx(rows))
+    assert report.valid == 1
+    assert [(e.row, e.column) for e in report.errors] == [(3, "身份证号")]
+    assert "存成了数字" in report.errors[0].message
