@@ -234,6 +234,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--only", default="", help="comma-separated endpoint keys, and/or the sections ledger, import (default: all)")
     parser.add_argument("--out", type=Path, default=DOC, help="Markdown file whose block is rewritten (default: docs/performance.md)")
     parser.add_argument("--no-doc", action="store_true", help="print the block only")
+    parser.add_argument("--user", default="", help="who loads the pages (default: the generated `bench` user, a grant on every district)")
     args = parser.parse_args(argv)
 
     os.environ["DJANGO_SETTINGS_MODULE"] = "jiceng.bench.settings"
@@ -252,7 +253,7 @@ def main(argv: list[str]) -> int:
     if connection.vendor != "postgresql":
         print("The benchmark runs on PostgreSQL: set DATABASE_URL to a database filled by generate_scale.", file=sys.stderr)
         return 2
-    user = User.objects.filter(username=BENCH_USERNAME).first()
+    user = User.objects.filter(username=args.user or BENCH_USERNAME).first()
     if user is None:
         print("No benchmark user: run `manage.py generate_scale` on this database first.", file=sys.stderr)
         return 2
