@@ -36,7 +36,7 @@ def person_for(user: User, pk: int) -> Person:
 
 
 def paginate(qs: QuerySet[M], query: PageQuery) -> dict[str, Any]:
-    """One page and a capped count (jiceng.lib.paging): `count` is exact up to COUNT_CAP (10,000)
+    """One page and a capped count (jiceng.lib.paging): `count` is exact up to COUNT_CAP (1,000)
     rows; above that it is a lower bound, at least one more than the rows up to this page while
     more pages follow, so a client that pages until page × page_size ≥ count still reads every row."""
     start = (query.page - 1) * query.page_size

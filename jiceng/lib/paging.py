@@ -3,7 +3,7 @@
 Django's Paginator counts every row in scope (`SELECT COUNT(*)` over a join of millions of rows at
 province scale) before it shows page 1. Here the page query fetches one row more than the page to
 know whether a next page exists, and the total is counted only up to COUNT_CAP rows through a
-LIMITed subquery; beyond the cap the page says "超过 10,000 条" instead of an exact number.
+LIMITed subquery; beyond the cap the page says "超过 1,000 条" instead of an exact number.
 """
 
 from collections.abc import Iterator
@@ -14,7 +14,7 @@ from django.db.models import QuerySet
 
 T = TypeVar("T")
 
-COUNT_CAP = 10_000
+COUNT_CAP = 1_000  # at province scale counting 10,001 rows of a district took 250-370 ms; 1,001 takes 30-70 ms
 
 
 @dataclass(frozen=True)
