@@ -7,6 +7,7 @@ from datetime import datetime
 from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 
+import orjson
 from cryptography.hazmat.primitives import hashes
 from django.conf import settings
 
@@ -30,6 +31,21 @@ def _acyclic_encoder() -> Callable[[Any], str]:
 
 
 encode_acyclic = _acyclic_encoder()
+
+
+def encode_fast(row: list[Any]) -> bytes | None:
+    """The canonical bytes of a raw ledger row whose `changes` (index 8) is still JSON text, via orjson.
+
+    About 5x faster than json.loads + encode_acyclic, and byte-identical for strings, integers, booleans, null,
+    lists and objects (audit/tests/test_verification.py). orjson spells some floats differently (1e-05 as
+    0.00001) and reads integers beyond 64 bits as floats; the caller re-checks a mismatch with the reference
+    encoding, so neither
+    can fail an intact event. None when orjson cannot handle the row at all.
+    """
+    try:
+        return orjson.dumps([*row[:8], orjson.loads(row[8]), row[9]], option=orjson.OPT_SORT_KEYS)
+    except (orjson.JSONDecodeError, orjson.JSONEncodeError):
+        return None
 
 
 def _digest_sha256(data: bytes) -> str:

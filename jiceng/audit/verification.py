@@ -12,10 +12,11 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from itertools import repeat
+from typing import Any
 
 from django.db import connection, connections
 
-from jiceng.audit.chain import GENESIS, digest_function, encode_acyclic
+from jiceng.audit.chain import GENESIS, digest_function, encode_acyclic, encode_fast
 from jiceng.audit.models import Event, LedgerHead
 
 BATCH = 20_000
@@ -81,7 +82,7 @@ def _page_sql() -> str:
 
 def verify_span(first: int, last: int, batch: int = BATCH) -> Span:
     """Check events first..last: no gap, each linked to the one before, each hash recomputing equal."""
-    sql, digest, loads, encode = _page_sql(), digest_function(), json.loads, encode_acyclic
+    sql, digest, fast = _page_sql(), digest_function(), encode_fast
     expected, checked, prev, link = first, 0, "", None
     with connection.cursor() as cursor:
         while expected <= last:
@@ -96,13 +97,19 @@ def verify_span(first: int, last: int, batch: int = BATCH) -> Span:
                     link = prev_hash
                 elif prev_hash != prev:
                     return Span(first, last, checked, link, prev, seq, LINK)
-                body = encode([seq, at, actor_id, label, path, action, otype, oid, loads(changes), prev_hash])
-                if digest(body.encode()) != stored:
+                row = [seq, at, actor_id, label, path, action, otype, oid, changes, prev_hash]
+                body = fast(row)
+                if (body is None or digest(body) != stored) and digest(_canonical(row)) != stored:
                     return Span(first, last, checked, link, prev, seq, CONTENT)
                 prev, expected, checked = stored, expected + 1, checked + 1
     if expected <= last:
         return Span(first, last, checked, link, prev, expected, MISSING.format(seq=expected))
     return Span(first, last, checked, link, prev)
+
+
+def _canonical(row: list[Any]) -> bytes:
+    """The reference encoding, for the rare event the fast one spells differently (some floats, huge integers)."""
+    return encode_acyclic([*row[:8], json.loads(row[8]), row[9]]).encode()
 
 
 def join(spans: Sequence[Span], prev: str, first_seq: int) -> Verification:

@@ -1,5 +1,7 @@
 """The fast verifier (raw rows, spans, processes), checkpoints and the auditor's background check."""
 
+import json
+import random
 from datetime import UTC, datetime, timedelta
 from io import StringIO
 from typing import Any
@@ -14,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from jiceng.accounts.models import Role, User
-from jiceng.audit.chain import GENESIS, encode, encode_acyclic
+from jiceng.audit.chain import GENESIS, encode, encode_acyclic, encode_fast
 from jiceng.audit.models import Checkpoint, Event, LedgerHead
 from jiceng.audit.services import FULL_CHECK_WORKERS, check_run, recompute_hash, record, routine_base, verify
 from jiceng.audit.verification import ranges, verify_from, verify_full, verify_span
@@ -84,6 +86,42 @@ def test_the_verifiers_encoder_writes_what_record_writes() -> None:
     values = [*AWKWARD_CHANGES, AWKWARD_TEXT, 1.5e300, -0.0, float("nan"), float("-inf"), [None, True, 2, "3"]]
     for value in values:
         assert encode_acyclic([1, value, {"z": value, "a": [value]}]) == encode([1, value, {"z": value, "a": [value]}])
+
+
+def _random_json(rng: random.Random, depth: int = 0) -> Any:
+    """Strings with escapes, non-BMP and separator characters, 64-bit integers, nesting: no floats."""
+    chars = [chr(c) for c in [*range(0x80), 0x9F, 0xA0, 0x2028, 0x4E2D, 0xFEFF, 0xFFFF, 0x1F600]]
+    text = "".join(rng.choice(chars) for _ in range(rng.randint(0, 10)))
+    kind = rng.randint(0, 5 if depth < 3 else 2)
+    if kind == 0:
+        return text
+    if kind == 1:
+        return rng.randint(-(2**63), 2**63 - 1)
+    if kind == 2:
+        return rng.choice([None, True, False, 0, -1])
+    if kind == 3:
+        return [_random_json(rng, depth + 1) for _ in range(rng.randint(0, 4))]
+    return {text + str(i): _random_json(rng, depth + 1) for i in range(rng.randint(0, 4))}
+
+
+def test_the_fast_encoder_writes_the_canonical_bytes_for_everything_but_floats() -> None:
+    rng = random.Random(2026)
+    for _ in range(5_000):
+        value = _random_json(rng)
+        row = [7, "2026-11-29T05:40:00.000001+00:00", None, "陈", "0001", "a", "b", "1", json.dumps(value), "0" * 64]
+        assert encode_fast(row) == encode_acyclic([*row[:8], value, row[9]]).encode()
+
+
+def test_events_the_fast_encoder_spells_differently_still_verify() -> None:
+    """orjson writes 1e-05 as 0.00001 and reads integers past 64 bits as floats; the reference encoding decides."""
+    with transaction.atomic():
+        record(actor=None, action="test.float", changes={"small": 1e-05, "pi": 3.14159})
+        record(actor=None, action="test.bigint", changes={"big": 2**70, "neg": -(2**65)})
+    row = [1, "", None, "", "", "", "", "", '{"big": 1180591620717411303424}', ""]
+    assert encode_fast(row) != encode_acyclic([*row[:8], {"big": 2**70}, ""]).encode()
+    assert verify().ok
+    _tamper("UPDATE audit_event SET changes = %s WHERE seq = 2", ['{"big": 1180591620717411303425, "neg": -36893488147419103232}'])
+    assert verify().broken_seq == 2
 
 
 def test_a_one_character_change_in_changes_is_caught() -> None:
