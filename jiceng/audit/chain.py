@@ -39,8 +39,7 @@ def encode_fast(row: list[Any]) -> bytes | None:
     About 5x faster than json.loads + encode_acyclic, and byte-identical for strings, integers, booleans, null,
     lists and objects (audit/tests/test_verification.py). orjson spells some floats differently (1e-05 as
     0.00001) and reads integers beyond 64 bits as floats; the caller re-checks a mismatch with the reference
-    encoding, so neither
-    can fail an intact event. None when orjson cannot handle the row at all.
+    encoding, so neither can fail an intact event. None when orjson cannot handle the row at all.
     """
     try:
         return orjson.dumps([*row[:8], orjson.loads(row[8]), row[9]], option=orjson.OPT_SORT_KEYS)
