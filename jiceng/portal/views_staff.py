@@ -17,12 +17,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from jiceng.accounts.access import can, get_for_user, scope
 from jiceng.lib.http import AuthedRequest
+from jiceng.lib.paging import paginate
 from jiceng.orgs.models import GRASSROOTS_KINDS, Organization
 from jiceng.portal import access, rhythm, selectors, services
 from jiceng.portal.forms import ArticleForm, DisclosureForm, add_errors
 from jiceng.portal.models import Article, ArticleStatus, Comment, CommentStatus, Consultation, Disclosure
 
 GET_POST = require_http_methods(["GET", "POST"])
+STAFF_PAGE = 30
 
 
 def _orgs(request: AuthedRequest, action: str, grassroots: bool = False):  # type: ignore[no-untyped-def]
@@ -41,12 +43,17 @@ def _require_any(request: AuthedRequest, action: str) -> None:
 def index(request: AuthedRequest) -> HttpResponse:
     _require_any(request, "news.manage")
     user = request.user
-    articles = scope(Article.objects.select_related("organization"), user, access.roles("news.manage"), "organization__path")[:50]
+    articles = scope(Article.objects.select_related("organization"), user, access.roles("news.manage"), "organization__path")
     pending = scope(
         Comment.objects.filter(status=CommentStatus.PENDING), user, access.roles("comment.moderate"), "article__organization__path"
     ).count()
     open_questions = scope(Consultation.objects.filter(answer=""), user, access.roles("consultation.answer"), "organization__path").count()
-    context = {"articles": list(articles), "pending": pending, "open_questions": open_questions, "now": timezone.now()}
+    context = {
+        "articles": paginate(articles, request.GET.get("page"), STAFF_PAGE),
+        "pending": pending,
+        "open_questions": open_questions,
+        "now": timezone.now(),
+    }
     return render(request, "portal/staff/index.html", context)
 
 
@@ -114,7 +121,8 @@ def comments(request: AuthedRequest) -> HttpResponse:
     status = request.GET.get("status", CommentStatus.PENDING)
     if status in CommentStatus.values:
         qs = qs.filter(status=status)
-    return render(request, "portal/staff/comments.html", {"comments": list(qs[:100]), "status": status, "statuses": CommentStatus.choices})
+    context = {"comments": paginate(qs, request.GET.get("page"), STAFF_PAGE), "status": status, "statuses": CommentStatus.choices}
+    return render(request, "portal/staff/comments.html", context)
 
 
 def _comment(request: AuthedRequest, pk: int) -> Comment:
@@ -179,8 +187,8 @@ def disclosures(request: AuthedRequest) -> HttpResponse:
         else:
             messages.success(request, "已公开。")
             return redirect("portal_staff:disclosures")
-    items = scope(Disclosure.objects.select_related("village"), request.user, access.roles("disclosure.manage"), "village__path")[:50]
-    return render(request, "portal/staff/disclosures.html", {"form": form, "items": list(items)})
+    items = scope(Disclosure.objects.select_related("village"), request.user, access.roles("disclosure.manage"), "village__path")
+    return render(request, "portal/staff/disclosures.html", {"form": form, "items": paginate(items, request.GET.get("page"), STAFF_PAGE)})
 
 
 @login_required
@@ -203,7 +211,7 @@ def disclosure_rhythm(request: AuthedRequest) -> HttpResponse:
 def consultations(request: AuthedRequest) -> HttpResponse:
     _require_any(request, "consultation.answer")
     qs = scope(Consultation.objects.select_related("organization"), request.user, access.roles("consultation.answer"), "organization__path")
-    return render(request, "portal/staff/consultations.html", {"items": list(qs[:100])})
+    return render(request, "portal/staff/consultations.html", {"items": paginate(qs, request.GET.get("page"), STAFF_PAGE)})
 
 
 @login_required

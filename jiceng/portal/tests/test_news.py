@@ -290,8 +290,8 @@ def test_public_news_pages_have_pinned_query_counts(personas: Personas, tree: Tr
         client.get(reverse("portal:news_list", args=[tree.village_a.code]))
     with django_assert_num_queries(3):
         client.get(reverse("portal:village", args=[tree.town.code]))
-    # the village, its town, its latest news, its longest notice period (none), the count of past notices
-    with django_assert_num_queries(5):
+    # the village, its town, its latest news, its longest notice period (none), a page and a count of past notices
+    with django_assert_num_queries(6):
         client.get(reverse("portal:village", args=[tree.village_a.code]))
 
 

@@ -4,13 +4,15 @@ stay the same with more items than a page."""
 from datetime import timedelta
 from typing import Any
 
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from jiceng.conftest import Personas, Tree
 from jiceng.decisions.tests.test_notices import published_notice
-from jiceng.portal import views, views_public
+from jiceng.portal import views, views_public, views_staff
 from jiceng.portal.models import Article, ArticleStatus, Consultation, Disclosure
 from jiceng.portal.models import DisclosureCategory as C
 from jiceng.portal.models import DisclosureDomain as D
@@ -121,3 +123,50 @@ def test_past_notices_page_on_the_village_home(personas: Personas, tree: Tree, d
     assert f"往期决议{views.PAST_NOTICES_PAGE:02d}" in second and "往期决议00" not in second
     # The current notices stay on every page of the past ones.
     assert "正在公示的决议" in second
+
+
+# ---- staff lists --------------------------------------------------------------------------------
+
+
+def _consultations(tree: Tree, village: Any, n: int, prefix: str) -> None:
+    Consultation.objects.bulk_create(
+        Consultation(
+            organization=village, question=f"{prefix}{i:02d}", phone_encrypted="x", phone_hash=f"{prefix}{i}", phone_masked="139****0000"
+        )
+        for i in range(n)
+    )
+
+
+def _staff_queries(client: Client, url: str, params: dict[str, str] | None = None) -> tuple[int, str]:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url, params or {})
+    assert response.status_code == 200
+    return len(captured), response.content.decode()
+
+
+def test_staff_lists_page_within_scope_at_a_constant_query_count(personas: Personas, tree: Tree) -> None:
+    client = Client()
+    client.force_login(personas.secretary_a)
+    url = reverse("portal_staff:consultations")
+    _consultations(tree, tree.village_a, 2, "甲问")
+    _consultations(tree, tree.village_b, 3, "乙问")
+    few, body = _staff_queries(client, url)
+    assert "甲问01" in body and "乙问" not in body and "共 2 条" in body
+    _consultations(tree, tree.village_a, views_staff.STAFF_PAGE + 3, "甲多")
+    many, body = _staff_queries(client, url)
+    assert many == few
+    assert "乙问" not in body and f"第 1 / 2 页，共 {views_staff.STAFF_PAGE + 5} 条" in body and "page=2" in body
+    _, second = _staff_queries(client, url, {"page": "2"})
+    assert "乙问" not in second and second.count("<article>") == 5
+
+
+def test_staff_news_and_disclosure_lists_page(personas: Personas, tree: Tree) -> None:
+    client = Client()
+    client.force_login(personas.secretary_a)
+    _articles(personas, tree, views_staff.STAFF_PAGE + 1)
+    _, first = _staff_queries(client, reverse("portal_staff:index"))
+    assert "第00条新闻" in first and f"第{views_staff.STAFF_PAGE:02d}条新闻" not in first and "page=2" in first
+    _, second = _staff_queries(client, reverse("portal_staff:index"), {"page": "2"})
+    assert f"第{views_staff.STAFF_PAGE:02d}条新闻" in second and "第00条新闻" not in second
+    _, disclosures = _staff_queries(client, reverse("portal_staff:disclosures"), {"page": "x"})
+    assert "暂无。" in disclosures
