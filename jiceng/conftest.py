@@ -103,6 +103,8 @@ def person_a(tree: Tree) -> Person:
     )
     Member.objects.create(
         person=person,
+        name=person.name,
+        name_initials=person.name_initials,
         branch=tree.branch_a,
         stage=Stage.FULL,
         applied_on=date(2000, 1, 1),

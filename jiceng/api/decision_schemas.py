@@ -13,6 +13,7 @@ from ninja import Field, Schema
 
 from jiceng.api.schemas import Input, PageQuery
 from jiceng.decisions.models import Classification, Decision, Level, Meeting, Notice, NoticeKind, Objection, Status
+from jiceng.lib.listing import label
 from jiceng.rules.models import Body
 
 # ---- decisions -----------------------------------------------------------------------------
@@ -58,11 +59,11 @@ class DecisionOut(Schema):
 
     @staticmethod
     def resolve_classification_label(obj: Decision) -> str:
-        return obj.get_classification_display()
+        return label(Classification, obj.classification)
 
     @staticmethod
     def resolve_status_label(obj: Decision) -> str:
-        return obj.get_status_display()
+        return label(Status, obj.status)
 
 
 class DecisionPage(Schema):
@@ -148,7 +149,7 @@ class MeetingOut(Schema):
 
     @staticmethod
     def resolve_body_label(obj: Meeting) -> str:
-        return obj.get_body_display()
+        return label(Body, obj.body)
 
     @staticmethod
     def resolve_rule_set(obj: Meeting) -> int:
@@ -203,7 +204,7 @@ class NoticeOut(Schema):
 
     @staticmethod
     def resolve_kind_label(obj: Notice) -> str:
-        return obj.get_kind_display()
+        return label(NoticeKind, obj.kind)
 
     @staticmethod
     def resolve_on_notice(obj: Notice) -> bool:

@@ -21,6 +21,7 @@ from jiceng.api.schemas import Input, PageQuery
 from jiceng.grid import access, selectors, services, stats
 from jiceng.grid.models import Case, CaseCategory, CaseStatus, DispatchTarget, Grid, GridForce, GridKind
 from jiceng.grid.workflow import MOVES, moves_from
+from jiceng.lib.listing import label
 from jiceng.orgs.models import Organization
 
 router = Router(tags=["网格"])
@@ -192,7 +193,7 @@ class CaseOut(Schema):
 
     @staticmethod
     def resolve_status_label(obj: Case) -> str:
-        return obj.get_status_display()
+        return label(CaseStatus, obj.status)
 
     @staticmethod
     def resolve_overdue(obj: Case) -> bool:

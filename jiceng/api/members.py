@@ -19,7 +19,7 @@ DATE_FIELDS = tuple(STAGE_DATE_FIELD.values())
 
 
 def _members() -> QuerySet[Member]:
-    return Member.objects.select_related("person", "person__organization", "branch")
+    return Member.objects.select_related("person", "branch")
 
 
 def _member_for(user: User, member_id: int) -> Member:

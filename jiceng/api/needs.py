@@ -19,6 +19,7 @@ from jiceng.api.auth import current_user
 from jiceng.api.common import DETAIL_ERRORS, LIST_ERRORS, WRITE_ERRORS, paginate
 from jiceng.api.schemas import Input, PageQuery
 from jiceng.lib import throttle
+from jiceng.lib.listing import label
 from jiceng.needs import access, selectors, services
 from jiceng.needs.models import Claim, ClaimStatus, Need, NeedCategory, NeedKind, NeedStatus
 from jiceng.orgs.models import Member, Organization
@@ -82,7 +83,7 @@ class NeedOut(Schema):
 
     @staticmethod
     def resolve_status_label(obj: Need) -> str:
-        return obj.get_status_display()
+        return label(NeedStatus, obj.status)
 
 
 class NeedDetailOut(NeedOut):

@@ -20,9 +20,11 @@ from jiceng.api.auth import current_user
 from jiceng.api.common import DETAIL_ERRORS, LIST_ERRORS, WRITE_ERRORS, paginate
 from jiceng.api.schemas import Input, PageQuery
 from jiceng.lib import fieldcrypto
+from jiceng.lib.listing import label
 from jiceng.needs import access, microprojects, points, reporting, stats_service
 from jiceng.needs.models_service import REPORT_STATE_LABELS, MicroProject, ProjectStatus, ServiceReport
 from jiceng.orgs.models import BRANCH_KINDS, GRASSROOTS_KINDS, Member, Organization
+from jiceng.orgs.selectors import district_path
 
 router = Router(tags=["双报到与积分"])
 
@@ -167,7 +169,7 @@ class ProjectOut(Schema):
 
     @staticmethod
     def resolve_status_label(obj: MicroProject) -> str:
-        return obj.get_status_display()
+        return label(ProjectStatus, obj.status)
 
 
 class ProjectPage(Schema):
@@ -295,8 +297,9 @@ def my_report(request: HttpRequest) -> ServiceReport | None:
 def report_me(request: HttpRequest, payload: SelfReportIn) -> Status[ServiceReport]:
     user = current_user(request)
     member = _me(user)
-    district = member.branch.path[: Organization.steplen]
-    community = Organization.objects.filter(kind__in=GRASSROOTS_KINDS, path__startswith=district, pk=payload.community).first()
+    district = district_path(member.branch.path)
+    places = Organization.objects.filter(kind__in=GRASSROOTS_KINDS, path__startswith=district) if district else Organization.objects.none()
+    community = places.filter(pk=payload.community).first()
     if community is None:
         raise ValidationError({"community": "请选择本区的社区（村）。"})
     report = reporting.report_self(user=user, community=community)

@@ -14,6 +14,7 @@ from ninja import Field, Schema
 from pydantic import ConfigDict, field_validator
 from pydantic_core import PydanticCustomError
 
+from jiceng.lib.listing import label
 from jiceng.lib.validators import normalize_id_number, normalize_phone
 from jiceng.orgs.models import Education, Gender, Member, Organization, OrgKind, Person, Post, PostRole, Stage
 
@@ -162,7 +163,7 @@ class PersonOut(Schema):
 
     @staticmethod
     def resolve_gender_label(obj: Person) -> str:
-        return obj.get_gender_display()
+        return label(Gender, obj.gender)
 
 
 class PersonPage(Schema):
@@ -249,7 +250,7 @@ class MemberOut(Schema):
 
     @staticmethod
     def resolve_stage_label(obj: Member) -> str:
-        return obj.get_stage_display()
+        return label(Stage, obj.stage)
 
     @staticmethod
     def resolve_work_unit(obj: Member) -> int | None:
@@ -329,7 +330,7 @@ class PostOut(Schema):
 
     @staticmethod
     def resolve_role_label(obj: Post) -> str:
-        return obj.get_role_display()
+        return label(PostRole, obj.role)
 
     @staticmethod
     def resolve_is_current(obj: Post) -> bool:

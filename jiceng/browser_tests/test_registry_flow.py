@@ -86,3 +86,34 @@ def test_lockout_is_shown_in_chinese(live_server, page: Page, personas: Personas
     for _ in range(5):
         _login(page, live_server.url, "secretary_b", "wrong-password")
     expect(page.get_by_role("heading", name="账号已锁定")).to_be_visible()
+
+
+def test_a_large_file_is_checked_in_the_background_and_the_page_follows(  # type: ignore[no-untyped-def]
+    live_server, page: Page, personas: Personas, tree: Tree, tmp_path: Path, settings, monkeypatch
+) -> None:
+    from jiceng.orgs import importing_jobs
+
+    settings.IMPORT_BACKGROUND_ROWS = 1  # the two-row file counts as large
+    task, queued = importing_jobs.run_preview_job, []
+
+    class Queue:  # hold the preview job back, as a busy worker would, to see the page poll
+        @staticmethod
+        def enqueue(pk: int) -> None:
+            queued.append(pk)
+
+    monkeypatch.setattr(importing_jobs, "run_preview_job", Queue)
+    _login(page, live_server.url, "secretary_a")
+    page.goto(f"{live_server.url}/orgs/import/")
+    page.locator("input[type=file]").set_input_files(str(_import_file(tmp_path / "大名单.xlsx", tree)))
+    page.get_by_role("button", name="上传并检查").click()
+    expect(page.get_by_text("已排队在后台逐行检查")).to_be_visible()
+
+    task.call(queued[0])  # the worker runs it; the page's poll (every 2 s) picks up the result
+    errors = page.locator("table", has=page.get_by_text("校验位"))
+    expect(errors).to_contain_text("身份证号", timeout=10_000)
+    expect(page.get_by_text("共 2 行数据：有效 1 行，有错误 1 行。")).to_be_visible()
+    expect(page.get_by_role("button", name="全部导入")).to_be_disabled()
+    shot(page, "import-preview-background")
+    page.get_by_role("button", name="仅导入有效行").click()
+    expect(page.get_by_text("已导入 1 行")).to_be_visible()
+    assert Person.objects.filter(name="王小明").exists() and not Person.objects.filter(name="错误行").exists()

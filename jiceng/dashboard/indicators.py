@@ -78,8 +78,8 @@ def percent(part: int, whole: int) -> Decimal | None:
 
 
 def level_of(org: Organization) -> str:
-    if org.kind == OrgKind.DISTRICT:
-        return "district"
+    if org.kind in (OrgKind.PROVINCE, OrgKind.CITY, OrgKind.DISTRICT):
+        return str(org.kind)
     return "town" if org.kind in TOWN_KINDS else "village"
 
 
@@ -444,7 +444,7 @@ def _age(birth: date | None, on: date) -> int | None:
     return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
 
 
-def _cadres(data: _Data, villages: list[Organization], today: date) -> tuple[Table, Table]:
+def _cadres(data: _Data, villages: list[Organization], today: date) -> tuple[Table, Table, dict[str, int]]:
     days = [BEFORE_ELECTION, AFTER_ELECTION, today]
     people: list[dict[int, tuple[date | None, str]]] = [{}, {}, {}]
     for v in villages:
@@ -475,14 +475,19 @@ def _cadres(data: _Data, villages: list[Organization], today: date) -> tuple[Tab
     )
     ages.note = edus.note = note
     ages.chart = _bar([b[0] for b in AGE_BANDS], [(c, [r[1 + j] for r in ages.rows[: len(AGE_BANDS)]]) for j, c in enumerate(cols)], "人")
-    return ages, edus
+    # the sums behind the average ages, so a city or province can average its districts exactly (regions.py)
+    sums: dict[str, int] = {}
+    for i in idx:
+        known = [a for b, _e in people[i].values() if (a := _age(b, days[i])) is not None]
+        sums[f"cadre_age_sum_{i}"], sums[f"cadre_age_known_{i}"] = sum(known), len(known)
+    return ages, edus, sums
 
 
 def _sum_figures(per_village: dict[int, Any], villages: Iterable[Organization], empty: Any) -> Any:
     return sum((per_village.get(v.pk, empty) for v in villages), empty)
 
 
-def _decisions(data: _Data, tree: _Tree, org: Organization, year: int) -> tuple[Table, int]:
+def _decisions(data: _Data, tree: _Tree, org: Organization, year: int) -> tuple[Table, decision_stats.Figures]:
     table = Table(
         "decisions",
         f"{year}年“四议两公开”",
@@ -500,7 +505,7 @@ def _decisions(data: _Data, tree: _Tree, org: Organization, year: int) -> tuple[
     if org.kind not in GRASSROOTS_KINDS:
         table.add(cells("合计", total))
     table.note = "来源：四议两公开统计（decisions/stats.py）；按决议会议召开年份计。"
-    return table, total.decisions
+    return table, total
 
 
 def _needs(data: _Data, tree: _Tree, org: Organization, year: int) -> tuple[Table, int]:
@@ -561,24 +566,40 @@ def _board(data: _Data, tree: _Tree, org: Organization, year: int, now: datetime
     orgs, members, party_orgs, party_members = _orgs_and_members(data, org)
     formation, formation_kinds, two_new = _formation(data, tree, org)
     yjt, n_villages, n_yjt = _yijiantiao(data, tree, org)
-    ages, edus = _cadres(data, villages, timezone.localdate(now))
-    decisions, uses = _decisions(data, tree, org, year)
+    ages, edus, age_sums = _cadres(data, villages, timezone.localdate(now))
+    decisions, decided = _decisions(data, tree, org, year)
     needs, projects_done = _needs(data, tree, org, year)
     grid, cases = _grid(data, tree, org)
-    kpis: list[tuple[str, Any, str]] = [
-        ("党组织", party_orgs, "个"),
-        ("党员", party_members, "名"),
-        ("单建率", percent(two_new[1], two_new[0]), "%"),
-        ("单建+联建组建率", percent(two_new[1] + two_new[2], two_new[0]), "%"),
-        ("一肩挑率", percent(n_yjt, n_villages), "%"),
-        (f"{year}年四议两公开运用", uses, "次"),
-        (f"{year}年微实事完成", projects_done, "项"),
-        ("网格事件按时办结率", _on_time_rate(cases), "%"),
-    ]
     counts = dict(zip(COUNT_KEYS, [party_orgs, party_members, *two_new, n_villages, n_yjt, cases[3], cases[4]], strict=True))
+    # Not history: what a city or province needs to add its districts up exactly (regions.py).
+    counts.update(
+        decision_uses=decided.decisions,
+        notices=decided.resolution_notices,
+        notices_on_time=decided.notices_on_time,
+        projects_done=projects_done,
+        **age_sums,
+    )
     tables = [orgs, members, formation, formation_kinds, yjt, ages, edus, *_reserves(data, tree, org), decisions, needs, grid]
     units = [UnitRef(u.pk, u.name) for u in tree.units[org.pk]]
-    return Dashboard(org, level_of(org), year, now, units, tables, kpis, counts)
+    return Dashboard(org, level_of(org), year, now, units, tables, headline(counts, year), counts)
+
+
+def headline(counts: dict[str, int], year: int) -> list[tuple[str, Any, str]]:
+    """The headline figures of a dashboard, from its counts (a district's own, or a region's sums)."""
+
+    def n(key: str) -> int:
+        return counts.get(key) or 0
+
+    return [
+        ("党组织", n("party_orgs"), "个"),
+        ("党员", n("party_members"), "名"),
+        ("单建率", percent(n("single"), n("two_new")), "%"),
+        ("单建+联建组建率", percent(n("single") + n("joint"), n("two_new")), "%"),
+        ("一肩挑率", percent(n("yijiantiao"), n("villages")), "%"),
+        (f"{year}年四议两公开运用", n("decision_uses"), "次"),
+        (f"{year}年微实事完成", n("projects_done"), "项"),
+        ("网格事件按时办结率", _on_time_rate([0, 0, 0, n("cases_closed"), n("cases_on_time")]), "%"),
+    ]
 
 
 def compute_all(root: Organization, year: int | None = None, now: datetime | None = None) -> dict[int, Dashboard]:

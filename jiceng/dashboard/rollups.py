@@ -21,10 +21,10 @@ from django.db.models import Count, F, Q
 from django.db.models.functions import Substr
 from django.utils import timezone
 
-from jiceng.dashboard import indicators
+from jiceng.dashboard import indicators, regions
 from jiceng.dashboard.models import HistoryPoint, Snapshot, Source
 from jiceng.grid.models import DONE_STATUSES, Case
-from jiceng.orgs.models import Organization
+from jiceng.orgs.models import REGION_KINDS, Organization, OrgKind
 from jiceng.orgs.rules import yijiantiao
 
 # A page may ask for a refresh of the same organization and year at most this often.
@@ -95,17 +95,63 @@ def decode(snapshot: Snapshot, within: Organization) -> indicators.Dashboard:
 
 
 def refresh(root: Organization, year: int | None = None, now: datetime | None = None) -> int:
-    """Recompute and store the snapshots of `root`'s subtree; returns how many were written."""
+    """Recompute and store the snapshots of `root`'s subtree; returns how many were written.
+
+    A city or province recomputes every district under it, then adds them up (regions.py). Any city
+    or province above `root` that already has a snapshot for the year is added up again from its
+    children's, so the levels above stay consistent with what was just recomputed."""
     now = now or timezone.now()
     year = year or timezone.localdate(now).year
+    written = _rollup(root, year, now, recompute=True) if root.kind in REGION_KINDS else _refresh_tree(root, year, now)
+    rolls_up = root.depth > 1 and root.kind in REGION_KINDS | {OrgKind.DISTRICT}  # a town's refresh leaves its district as it was
+    above = Organization.objects.get_ancestors(root).filter(kind__in=REGION_KINDS).order_by("-depth") if rolls_up else []
+    for region in above:
+        if Snapshot.objects.filter(organization=region, year=year).exists():
+            written += _rollup(region, year, now, recompute=False)
+    return written
+
+
+def _refresh_tree(root: Organization, year: int, now: datetime) -> int:
+    """A district, town or village: its subtree computed from the records in one pass."""
     boards = indicators.compute_all(root, year, now)
+    _store(boards, year, now)
+    return len(boards)
+
+
+def _store(boards: Mapping[int, indicators.Dashboard], year: int, now: datetime) -> None:
     today = timezone.localdate(now)
     with transaction.atomic():
         Snapshot.objects.filter(organization_id__in=list(boards), year=year).delete()
-        Snapshot.objects.bulk_create(Snapshot(organization_id=pk, year=year, as_of=now, data=encode(b)) for pk, b in boards.items())
+        Snapshot.objects.bulk_create(Snapshot(organization_id=pk, year=year, as_of=b.as_of, data=encode(b)) for pk, b in boards.items())
         if year == today.year:  # the history holds today's figures, not a past year's tables
             _store_points(today, now, Source.REFRESH, {pk: b.counts for pk, b in boards.items()})
-    return len(boards)
+
+
+def region_children(region: Organization) -> list[Organization]:
+    """The cities of a province, the districts of a city: the rows of its dashboard."""
+    return list(
+        Organization.objects.filter(
+            path__startswith=region.path, depth=region.depth + 1, kind__in=REGION_KINDS | {OrgKind.DISTRICT}
+        ).order_by("path")
+    )
+
+
+def _rollup(region: Organization, year: int, now: datetime, recompute: bool) -> int:
+    """Store a city's or province's snapshot, the sum of its children's. With `recompute` every child
+    is recomputed first; without, the stored ones are used and only a missing one is computed."""
+    children = region_children(region)
+    written = 0
+    if recompute:
+        for child in children:
+            written += _rollup(child, year, now, True) if child.kind in REGION_KINDS else _refresh_tree(child, year, now)
+    found = {s.organization_id: s for s in Snapshot.objects.filter(organization__in=children, year=year)}
+    for child in children:
+        if child.pk not in found:
+            written += _rollup(child, year, now, False) if child.kind in REGION_KINDS else _refresh_tree(child, year, now)
+            found[child.pk] = Snapshot.objects.get(organization=child, year=year)
+    board = regions.combine(region, year, [(c, decode(found[c.pk], c)) for c in children], now)
+    _store({region.pk: board}, year, now)
+    return written + 1
 
 
 def _store_points(day: date, as_of: datetime, source: str, counts: Mapping[int, Mapping[str, int | None]]) -> None:
@@ -117,15 +163,21 @@ def _store_points(day: date, as_of: datetime, source: str, counts: Mapping[int, 
 
 
 def roots() -> list[Organization]:
-    """What a scheduled refresh walks: every district (the roots of the tree)."""
-    return list(Organization.objects.filter(depth=1, kind__in=indicators.LEVEL_KINDS).order_by("path"))
+    """What a scheduled refresh walks: the roots of the tree (a province, a city or a district);
+    a province or city recomputes its districts and adds them up."""
+    return list(Organization.objects.filter(depth=1, kind__in=indicators.LEVEL_KINDS | REGION_KINDS).order_by("path"))
 
 
 def snapshot_for(org: Organization, year: int) -> Snapshot:
-    """The stored snapshot of `org` for `year`; computed live once (for `org`'s subtree) if there is none."""
+    """The stored snapshot of `org` for `year`; computed live once if there is none (a city or
+    province from its children's stored snapshots, computing only the missing ones)."""
     found = Snapshot.objects.filter(organization=org, year=year).first()
     if found is None:
-        refresh(org, year)
+        now = timezone.now()
+        if org.kind in REGION_KINDS:
+            _rollup(org, year, now, recompute=False)
+        else:
+            _refresh_tree(org, year, now)
         found = Snapshot.objects.get(organization=org, year=year)
     return found
 
@@ -157,7 +209,10 @@ def backfill(root: Organization, days: list[date]) -> int:
 
     Known on a past day: 一肩挑 (posts have start and end dates; the villages are today's) and the
     cases closed by then and closed on time (reported, closed and due times). The rest stays empty.
-    Days that already have a point from a real refresh are left alone."""
+    Days that already have a point from a real refresh are left alone. A city's or province's
+    points are its children's added up (a field stays empty when any child's is)."""
+    if root.kind in REGION_KINDS:
+        return _backfill_region(root, days)
     tree = indicators._Tree(root)
     kept = set(HistoryPoint.objects.filter(organization__path__startswith=root.path, source=Source.REFRESH).values_list("day", flat=True))
     written = 0
@@ -179,6 +234,28 @@ def backfill(root: Organization, days: list[date]) -> int:
         with transaction.atomic():
             _store_points(day, end, Source.RECORDS, counts)
         written += len(counts)
+    return written
+
+
+def _backfill_region(region: Organization, days: list[date]) -> int:
+    children = region_children(region)
+    written = sum(backfill(child, days) for child in children)
+    kept = set(HistoryPoint.objects.filter(organization=region, source=Source.REFRESH).values_list("day", flat=True))
+    wanted = [day for day in days if day not in kept]
+    points: dict[date, list[HistoryPoint]] = defaultdict(list)
+    for point in HistoryPoint.objects.filter(organization__in=children, day__in=wanted):
+        points[point.day].append(point)
+    for day in wanted:
+        found = points[day]
+        complete = len(found) == len(children)
+        counts: dict[str, int | None] = {}
+        for key in indicators.COUNT_KEYS:
+            values = [getattr(p, key) for p in found]
+            counts[key] = sum(v for v in values if v is not None) if complete and None not in values else None
+        end = timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
+        with transaction.atomic():
+            _store_points(day, end, Source.RECORDS, {region.pk: counts})
+        written += 1
     return written
 
 

@@ -1,4 +1,4 @@
-"""Dashboard pages: one per district, town and village, the big screen, exports and the annual report.
+"""Dashboard pages: one per province, city, district, town and village, the big screen, exports and the annual report.
 
 Every page reads the stored snapshot of its organization (rollups.py): one row, whatever the size of
 the data, and the same "as of" time on the page, its exports, its PDF and the big screen.
@@ -28,21 +28,23 @@ from jiceng.dashboard import exporting, indicators, rollups, tasks
 from jiceng.grid import selectors as grid_selectors
 from jiceng.grid.views import map_tile_url
 from jiceng.lib.http import AuthedRequest
-from jiceng.orgs.models import Organization
+from jiceng.orgs.models import REGION_KINDS, Organization
 
 ROLES = indicators.ROLES
+# The organizations with a dashboard: a province or city adds up its children (regions.py).
+DASHBOARD_KINDS = indicators.LEVEL_KINDS | REGION_KINDS
 REFRESH_ACTION = "dashboard.refresh"
 
 
 def _org(user: User, pk: int) -> Organization:
-    """A district, town or village in the user's scope; "not yours" and "does not exist" are one 404."""
-    return get_for_user(Organization.objects.filter(kind__in=indicators.LEVEL_KINDS), user, ROLES, "path", pk=pk)
+    """A province, city, district, town or village in the user's scope; "not yours" and "does not exist" are one 404."""
+    return get_for_user(Organization.objects.filter(kind__in=DASHBOARD_KINDS), user, ROLES, "path", pk=pk)
 
 
 def _top(user: User) -> Organization:
     """The highest organization the user's dashboard grants cover."""
     paths = allowed_paths(user, ROLES)
-    org = Organization.objects.filter(path__in=paths, kind__in=indicators.LEVEL_KINDS).order_by("depth", "path").first()
+    org = Organization.objects.filter(path__in=paths, kind__in=DASHBOARD_KINDS).order_by("depth", "path").first()
     if org is None:
         raise PermissionDenied
     return org
@@ -214,7 +216,12 @@ def screen_data(request: AuthedRequest) -> JsonResponse:
     user = request.user
     org = _top(user)
     board = rollups.decode(rollups.snapshot_for(org, timezone.localdate().year), org)
-    grids = list(grid_selectors.grids_for_user(user).filter(is_active=True, village__path__startswith=org.path))
+    # A city's or province's map would carry thousands of grid outlines: their screen shows the figures only.
+    grids = (
+        []
+        if org.kind in REGION_KINDS
+        else list(grid_selectors.grids_for_user(user).filter(is_active=True, village__path__startswith=org.path))
+    )
     charts = {t.key: {"title": t.title, "option": t.chart} for t in board.tables if t.chart is not None}
     data = {
         "org": org.name,

@@ -111,6 +111,23 @@ def decisions_for_user(user: User, params: Mapping[str, str], by_village: bool =
     return filter_decisions(qs, params, by_village).order_by("-created_on", "-pk")
 
 
+# The columns the list page shows: read as values, so a page builds no model instances.
+LIST_COLUMNS = (
+    "pk",
+    "title",
+    "group_name",
+    "village__name",
+    "classification",
+    "category__name",
+    "status",
+    "amount",
+    "created_on",
+    "needs_town_review",
+    "town_reviewed_on",
+    "filed_on",
+)
+
+
 def used_filters(params: Mapping[str, str]) -> dict[str, str]:
     return {key: params[key] for key in FILTER_KEYS if params.get(key)}
 

@@ -41,7 +41,8 @@ def stats(request: AuthedRequest) -> HttpResponse:
     today = timezone.localdate()
     year = _year(request.GET.get("year"), today.year)
     report = figures.report(request.user, year, today)
-    levels = [(name, title, report.level(name)) for name, title in LEVEL_TITLES if report.level(name)]
+    titles = dict(LEVEL_TITLES, district="全区" if len(report.districts) <= 1 else "各区（县）")  # a city's user: several
+    levels = [(name, titles[name], report.level(name)) for name, _ in LEVEL_TITLES if report.level(name)]
     chart_rows = report.towns if len(report.towns) > 1 else report.villages
     context = {
         "year": year,

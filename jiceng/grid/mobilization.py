@@ -16,7 +16,7 @@ from datetime import date
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
-from django.db.models.functions import Substr
+from django.db.models.functions import Length, Substr
 from django.http import Http404
 from django.utils import timezone
 
@@ -201,11 +201,9 @@ def mobilized_report(user: User, start: date, end: date) -> MobilizedReport:
     distinct = Count("member", distinct=True)
     per_grid = {r["grid_id"]: r["n"] for r in qs.values("grid_id").annotate(n=distinct).order_by()}
     per_village = {r["grid__village_id"]: r["n"] for r in qs.values("grid__village_id").annotate(n=distinct).order_by()}
-    town_len = 2 * Organization.steplen  # district → town: the town's path is the village path's first two steps
-    per_town = {
-        r["town"]: r["n"]
-        for r in qs.annotate(town=Substr("grid__village__path", 1, town_len)).values("town").annotate(n=distinct).order_by()
-    }
+    # the village's parent is its town, whatever sits above the district (a city, a province)
+    town_path = Substr("grid__village__path", 1, Length("grid__village__path") - Organization.steplen)
+    per_town = {r["town"]: r["n"] for r in qs.annotate(town=town_path).values("town").annotate(n=distinct).order_by()}
     total = qs.aggregate(n=distinct)["n"] or 0
     grids = {g.pk: g for g in Grid.objects.filter(pk__in=per_grid).select_related("village")}
     orgs = Organization.objects.filter(pk__in=per_village) | Organization.objects.filter(path__in=per_town, kind__in=TOWN_KINDS)

@@ -176,13 +176,21 @@ class DispatchTarget(models.TextChoices):
     UP = "up", _("提交上级")
 
 
+def case_overdue(status: str, stage_due_at: datetime | None, due_at: datetime, now: datetime) -> bool:
+    """An open case past its stage's or its whole time limit at `now`; Case.overdue_at, for rows read as values."""
+    if status not in OPEN_STATUSES:
+        return False
+    return (stage_due_at is not None and now > stage_due_at) or now > due_at
+
+
 class Case(models.Model):
     """A reported matter and where it stands. Whether it is overdue follows from the dates
     (stage_due_at, due_at) and the time of asking; it is never stored."""
 
     code = models.CharField(_("查询码"), max_length=12, unique=True)
     village = models.ForeignKey("orgs.Organization", verbose_name=_("村（社区）"), on_delete=models.PROTECT, related_name="cases")
-    grid = models.ForeignKey(Grid, verbose_name=_("网格"), on_delete=models.PROTECT, related_name="cases")
+    # indexed with the status below (case_grid_status), which serves every look-up by grid too
+    grid = models.ForeignKey(Grid, verbose_name=_("网格"), on_delete=models.PROTECT, related_name="cases", db_index=False)
     category = models.ForeignKey(CaseCategory, verbose_name=_("类别"), on_delete=models.PROTECT, related_name="cases")
     description = models.TextField(_("事件描述"))
     address = models.CharField(_("地点描述"), max_length=200, blank=True)
@@ -220,6 +228,8 @@ class Case(models.Model):
             # the case list's order, over the whole scope and within one village
             models.Index(fields=["-reported_at", "-id"], name="case_reported"),
             models.Index(fields=["village", "-reported_at", "-id"], name="case_village_reported"),
+            # open cases per grid on the map and the grid list, without reading the cases
+            models.Index(fields=["grid", "status"], name="case_grid_status"),
         ]
 
     def __str__(self) -> str:
@@ -231,9 +241,7 @@ class Case(models.Model):
 
     def overdue_at(self, now: datetime) -> bool:
         """Past the stage's or the whole case's time limit at `now` (computed, never stored)."""
-        if not self.is_open:
-            return False
-        return (self.stage_due_at is not None and now > self.stage_due_at) or now > self.due_at
+        return case_overdue(self.status, self.stage_due_at, self.due_at, now)
 
     def on_time(self) -> bool | None:
         if self.closed_at is None:

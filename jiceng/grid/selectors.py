@@ -4,7 +4,9 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Case as Case_
+from django.db.models import Count, Prefetch, Q, QuerySet, Value, When
+from django.db.models.functions import Left
 from django.http import Http404
 from django.utils import timezone
 
@@ -37,7 +39,9 @@ def my_grids(user: User) -> QuerySet[Grid]:
 
 
 def cases_in_scope(user: User) -> QuerySet[Case]:
-    return scope(Case.objects.select_related("grid", "village", "category"), user, VIEW, "village__path")
+    # a case's page and the lists show the grid's name, never its boundary (a GeoJSON document per row)
+    qs = Case.objects.select_related("grid", "village", "category").defer("grid__boundary")
+    return scope(qs, user, VIEW, "village__path")
 
 
 def get_case_for_user(user: User, pk: int) -> Case:
@@ -82,14 +86,50 @@ def cases_for_user(user: User, params: Any, now: datetime | None = None) -> Quer
     return qs.order_by("-reported_at", "-pk")
 
 
+def case_list_values(qs: QuerySet[Case]) -> QuerySet[Case, dict[str, Any]]:
+    """The columns the case list shows, as values: no model instances, and no grid boundary (a
+    GeoJSON document per row that select_related("grid") read and decoded for a name). The
+    description is cut in the database to what the list shows."""
+    return qs.annotate(description_start=Left("description", 25)).values(
+        "pk",
+        "code",
+        "description_start",
+        "category__name",
+        "grid__name",
+        "village__name",
+        "status",
+        "level",
+        "reported_at",
+        "stage_due_at",
+        "due_at",
+    )
+
+
 def villages_for_user(user: User) -> list[Organization]:
     return list(scope(Organization.objects.filter(kind__in=GRASSROOTS_KINDS), user, VIEW, "path").order_by("code"))
 
 
+MAP_KINDS = (*GRASSROOTS_KINDS, OrgKind.TOWN, OrgKind.SUBDISTRICT)
+
+
+def _map_orgs(user: User) -> QuerySet[Organization]:
+    return scope(Organization.objects.filter(kind__in=MAP_KINDS), user, VIEW, "path")
+
+
 def map_orgs_for_user(user: User) -> list[Organization]:
     """Towns and villages whose grids the user may put on a map."""
-    kinds = (*GRASSROOTS_KINDS, OrgKind.TOWN, OrgKind.SUBDISTRICT)
-    return list(scope(Organization.objects.filter(kind__in=kinds), user, VIEW, "path").order_by("path"))
+    return list(_map_orgs(user).order_by("path"))
+
+
+def map_org_for_user(user: User, pk: int | None) -> Organization | None:
+    """The town or village asked for if the user may map it (None if not), or by default the first
+    village in scope (else the first town): one query, where the map data used to list every town
+    and village in scope (≈ 440 for a district at province scale) to pick one."""
+    qs = _map_orgs(user)
+    if pk is not None:
+        return qs.filter(pk=pk).first()
+    grassroots_first = Case_(When(kind__in=GRASSROOTS_KINDS, then=Value(0)), default=Value(1))
+    return qs.order_by(grassroots_first, "path").first()
 
 
 def timeline(case: Case) -> list[dict[str, Any]]:
@@ -126,29 +166,33 @@ def timeline(case: Case) -> list[dict[str, Any]]:
     return entries
 
 
-def open_counts_by_grid(grids: list[Grid]) -> dict[int, int]:
-    rows = Case.objects.filter(grid__in=grids, status__in=OPEN_STATUSES).values("grid").annotate(n=Count("pk"))
+def open_counts_by_grid(grids: Iterable[Grid | int]) -> dict[int, int]:
+    """Open cases per grid (grids or their ids): COUNT(*), not COUNT(id), so PostgreSQL counts from
+    the (grid, status) index alone (an index-only scan; city, one town: 31 → 1 ms)."""
+    rows = Case.objects.filter(grid__in=grids, status__in=OPEN_STATUSES).values("grid").annotate(n=Count("*")).order_by()
     return {r["grid"]: r["n"] for r in rows}
+
+
+def _feature(pk: int, code: str, name: str, village: str, households: int, boundary: Any, open_cases: int) -> dict[str, Any]:
+    properties = {"id": pk, "code": code, "name": name, "village": village, "households": households, "open_cases": open_cases}
+    return {"type": "Feature", "geometry": boundary, "properties": properties}
 
 
 def map_features(grids: Iterable[Grid], open_counts: dict[int, int] | None = None) -> dict[str, Any]:
     """A GeoJSON FeatureCollection of grid boundaries for Leaflet."""
-    features = []
-    for g in grids:
-        if not g.boundary:
-            continue
-        features.append(
-            {
-                "type": "Feature",
-                "geometry": g.boundary,
-                "properties": {
-                    "id": g.pk,
-                    "code": g.code,
-                    "name": g.name,
-                    "village": g.village.name,
-                    "households": g.households,
-                    "open_cases": (open_counts or {}).get(g.pk, 0),
-                },
-            }
-        )
+    counts = open_counts or {}
+    features = [_feature(g.pk, g.code, g.name, g.village.name, g.households, g.boundary, counts.get(g.pk, 0)) for g in grids if g.boundary]
+    return {"type": "FeatureCollection", "features": features}
+
+
+def map_data(user: User, org: Organization) -> dict[str, Any]:
+    """The map's FeatureCollection for the active grids under a town or village: the grids as values
+    (the columns a feature shows, no model instances) and their open cases in one grouped query."""
+    rows = list(
+        grids_for_user(user)
+        .filter(is_active=True, village__path__startswith=org.path)
+        .values_list("pk", "code", "name", "village__name", "households", "boundary")
+    )
+    counts = open_counts_by_grid([r[0] for r in rows])
+    features = [_feature(*r, counts.get(r[0], 0)) for r in rows if r[5]]
     return {"type": "FeatureCollection", "features": features}

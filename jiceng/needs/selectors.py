@@ -17,6 +17,7 @@ from jiceng.needs import access
 from jiceng.needs.models import HOLDING, WISH_KINDS, Claim, ClaimStatus, MemberAccount, Need, NeedPhoto, NeedStatus
 from jiceng.needs.services import Claimer, claimers_of
 from jiceng.orgs.models import GRASSROOTS_KINDS, Organization
+from jiceng.orgs.selectors import district_paths
 
 S = NeedStatus
 VIEW = access.roles("need.view")
@@ -37,7 +38,8 @@ def _with_places(qs: QuerySet[Need]) -> QuerySet[Need]:
 
 
 def needs_for_user(user: User) -> QuerySet[Need]:
-    return scope(Need.objects.select_related("community", "grid"), user, VIEW, "community__path")
+    # the queue and the API list show the grid's id only: no join to the grid (and its boundary)
+    return scope(Need.objects.select_related("community"), user, VIEW, "community__path")
 
 
 def queue_rows(user: User, status: str = "", community_id: int | None = None) -> QuerySet[Need]:
@@ -47,6 +49,10 @@ def queue_rows(user: User, status: str = "", community_id: int | None = None) ->
     if community_id:
         qs = qs.filter(community_id=community_id)
     return qs.order_by("-submitted_at", "-pk")
+
+
+# The columns the queue page shows, read as values: no model instances, no grid boundary.
+QUEUE_COLUMNS = ("pk", "title", "community__name", "kind", "status", "listed_at", "dispatched", "taken", "capacity", "submitted_at")
 
 
 def queue(user: User, status: str = "", community_id: int | None = None) -> QuerySet[Need]:
@@ -134,7 +140,8 @@ def claimable(user: User, today: date) -> QuerySet[Need]:
     """Listed needs of the user's district still open for claims."""
     from jiceng.accounts.access import user_grants
 
-    roots = {g.organization.path[: Organization.steplen] for g in user_grants(user) if g.role in access.roles("need.claim")}
+    granted = [g.organization.path for g in user_grants(user) if g.role in access.roles("need.claim")]
+    roots = {d for d in district_paths(granted).values() if d is not None}
     if not roots:
         return Need.objects.none()
     condition = Q()

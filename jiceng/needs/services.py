@@ -42,6 +42,7 @@ from jiceng.needs.models import (
     PhotoKind,
 )
 from jiceng.orgs.models import GRASSROOTS_KINDS, Member, Organization, Pairing
+from jiceng.orgs.selectors import district_paths
 
 S = NeedStatus
 CONSENT_VERSION = "2026-01"
@@ -428,7 +429,8 @@ def claimers_of(actor: User) -> list[Claimer]:
 
 
 def _same_district(a: Organization, b: Organization) -> bool:
-    return a.path[: Organization.steplen] == b.path[: Organization.steplen]
+    districts = district_paths([a.path, b.path])
+    return districts[a.path] is not None and districts[a.path] == districts[b.path]
 
 
 def _claimer_grant_ok(actor: User, need: Need, claimer: Claimer) -> bool:

@@ -70,8 +70,8 @@ def _add(row: Row, n: Mapping[str, Any]) -> None:
 def figures(user: User, level: str = "community", year: int | None = None) -> tuple[list[Row], Row]:
     """Rows per organization at `level` in the user's scope, and the total. Merged duplicates are
     not counted as needs received (they are the same need)."""
-    depth = LEVELS.get(level, 3)
-    width = depth * Organization.steplen
+    # Cut the community's path by levels up from it, not at a fixed depth: a district may sit under a city.
+    cut = (LEVELS["community"] - LEVELS.get(level, 3)) * Organization.steplen
     qs = scope(Need.objects.exclude(status=NeedStatus.MERGED), user, access.roles("need.view"), "community__path")
     if year:
         qs = qs.filter(submitted_at__year=year)
@@ -80,7 +80,8 @@ def figures(user: User, level: str = "community", year: int | None = None) -> tu
     for n in qs.values(
         "community__path", "submitted_at", "vetted_at", "listed_at", "first_claimed_at", "delivered_at", "confirmed_at", "confirm_mode"
     ):
-        key = str(n["community__path"])[:width]
+        path = str(n["community__path"])
+        key = path[: len(path) - cut]
         _add(rows.setdefault(key, Row(org=None, path=key)), n)
         _add(total, n)
     orgs = {o.path: o for o in Organization.objects.filter(path__in=list(rows))}

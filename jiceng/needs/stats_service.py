@@ -80,7 +80,7 @@ def report(user: User, year: int) -> Report:
     orgs = {o.pk: o for o in Organization.objects.filter(pk__in=list(by_community))}
     communities = sorted((Row(orgs[pk], f) for pk, f in by_community.items() if pk in orgs and f != Figures()), key=lambda r: r.org.path)
     step = Organization.steplen
-    parents = {r.org.path[:-step] for r in communities} | {r.org.path[:step] for r in communities}
+    parents = {r.org.path[:-step] for r in communities} | {r.org.path[: -2 * step] for r in communities}
     above = {o.path: o for o in Organization.objects.filter(path__in=parents)}
     towns: dict[str, Row] = {}
     districts: dict[str, Row] = {}
@@ -88,7 +88,7 @@ def report(user: User, year: int) -> Report:
         town = above.get(row.org.path[:-step])
         if town is not None and town.kind in TOWN_KINDS and can(user, roles, town):
             towns.setdefault(town.path, Row(town)).figures += row.figures
-        district = above.get(row.org.path[:step])
+        district = above.get(row.org.path[: -2 * step])  # the community's district, wherever the district sits
         if district is not None and district.kind == OrgKind.DISTRICT and can(user, roles, district):
             districts.setdefault(district.path, Row(district)).figures += row.figures
     return Report(communities=communities, towns=sorted(towns.values(), key=lambda r: r.org.path), districts=list(districts.values()))

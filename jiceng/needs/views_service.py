@@ -34,6 +34,7 @@ from jiceng.needs.models_service import (
     UnitReport,
 )
 from jiceng.orgs.models import BRANCH_KINDS, GRASSROOTS_KINDS, UNIT_KINDS, Member, Organization
+from jiceng.orgs.selectors import district_path, district_paths
 
 GET_POST = require_http_methods(["GET", "POST"])
 YEARS_SHOWN = 4
@@ -100,8 +101,9 @@ def my_report(request: AuthedRequest) -> HttpResponse:
     if member is None:
         raise PermissionDenied
     today = timezone.localdate()
-    district = member.branch.path[: Organization.steplen]
-    places = Organization.objects.filter(kind__in=GRASSROOTS_KINDS, path__startswith=district, is_active=True).order_by("path")
+    district = district_path(member.branch.path)
+    in_district = Q(path__startswith=district) if district else Q(pk__in=[])
+    places = Organization.objects.filter(in_district, kind__in=GRASSROOTS_KINDS, is_active=True).order_by("path")
     if request.method == "POST":
         try:
             community = places.get(pk=_int(request.POST.get("community")))
@@ -251,7 +253,7 @@ def unit_reports(request: AuthedRequest) -> HttpResponse:
     reports = scope(UnitReport.objects.filter(ended_on__isnull=True), user, access.roles("report.view"), "community__path")
     communities = _communities(user, "report.record")
     in_districts = Q(pk__in=[])
-    for path in {c.path[: Organization.steplen] for c in communities}:
+    for path in {d for d in district_paths(c.path for c in communities).values() if d is not None}:
         in_districts |= Q(path__startswith=path)
     units = Organization.objects.filter(in_districts, kind__in=UNIT_KINDS).order_by("path")
     context = {

@@ -410,6 +410,8 @@ class Registry:
             host.members.append(
                 Member(
                     person=person,
+                    name=person.name,
+                    name_initials=person.name_initials,
                     branch=self.rng.choice(host.branches),
                     stage=stage,
                     work_unit=host.work_unit,

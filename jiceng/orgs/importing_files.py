@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
 from io import BytesIO, StringIO
+from operator import itemgetter
 from typing import Any
 
 from django.conf import settings
@@ -174,7 +175,11 @@ def _index(header: tuple[Any, ...] | list[Any]) -> dict[str, int]:
 
 def _records(header: Any, rows: Iterator[Any]) -> Generator[tuple[int, dict[str, Any]], None, None]:
     """Keyed non-blank rows after the header, numbered as the spreadsheet shows them."""
-    index = list(_index(header or ()).items())
+    index = _index(header or ())
+    keys = tuple(index)
+    # One C-level pick of the known columns per row, then dict(zip()): ≈ 3× the speed of a dict comprehension.
+    pick = itemgetter(*index.values())
+    needed = max(index.values()) + 1
     count = 0
     for number, cells in enumerate(rows, start=2):
         if not any(v is not None and (v.strip() if isinstance(v, str) else True) for v in cells):
@@ -182,8 +187,10 @@ def _records(header: Any, rows: Iterator[Any]) -> Generator[tuple[int, dict[str,
         count += 1
         if count > MAX_ROWS:
             raise ImportFileError(_("数据超过 %(max)s 行的上限，请拆分后分批导入。") % {"max": f"{MAX_ROWS:,}"})
-        width = len(cells)
-        yield number, {key: cells[pos] if pos < width else None for key, pos in index}
+        if len(cells) < needed:  # a short row: the missing cells are empty
+            cells = [*cells, *([None] * (needed - len(cells)))]
+        picked = pick(cells)
+        yield number, dict(zip(keys, picked if len(keys) > 1 else (picked,), strict=True))
 
 
 def is_xlsx(data: bytes) -> bool:
@@ -281,6 +288,8 @@ def count_rows(data: bytes, file_name: str = "") -> int:
 
 
 def text(value: Any) -> str:
+    if type(value) is str:  # nearly every cell: first, and without isinstance's cost
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, str):
@@ -299,8 +308,15 @@ _COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 
 def parse_date(value: Any) -> date | None:
     """Excel dates, and text like 2001-07-01, 2001/7/1, 2001.7.1, 2001年7月1日 or 20010701."""
-    if value is None:
+    if value is None or value == "":
         return None
+    if type(value) is str and len(value) == 10 and value.isascii() and value[4] == "-" and value[7] == "-":
+        # The common case (ISO text, as the template and most exports write it) without the regexes;
+        # anything fromisoformat refuses (such as "2001-7-1 ") takes the full path below.
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):

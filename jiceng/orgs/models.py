@@ -1,6 +1,7 @@
 """The organization registry (组织机构库): tree, people, party members, posts, units and pairings."""
 
 from datetime import date
+from typing import Any
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -8,6 +9,8 @@ from treebeard.mp_tree import MP_Node
 
 
 class OrgKind(models.TextChoices):
+    PROVINCE = "province", _("省")
+    CITY = "city", _("市（州）")
     DISTRICT = "district", _("区（县）")
     TOWN = "town", _("镇")
     SUBDISTRICT = "subdistrict", _("街道")
@@ -29,11 +32,17 @@ BRANCH_KINDS = frozenset({K.BRANCH, K.JOINT_BRANCH})
 GRASSROOTS_KINDS = frozenset({K.VILLAGE, K.COMMUNITY})
 UNIT_KINDS = frozenset({K.ORGAN, K.ENTERPRISE, K.SOCIAL_ORG})
 TWO_NEW_KINDS = frozenset({K.ENTERPRISE, K.SOCIAL_ORG})
+# The administrative levels above a district: they hold districts (or cities), nothing else.
+REGION_KINDS = frozenset({K.PROVINCE, K.CITY})
 _UNITS_AND_PLACES = {K.TOWN, K.SUBDISTRICT, K.VILLAGE, K.COMMUNITY, K.ORGAN, K.ENTERPRISE, K.SOCIAL_ORG}
 
 # Which kind may hang under which: the whole shape of the tree in one table (domain.md §3.1).
+# A province or a city (地级市/州) may sit above the districts, so that a province- or city-wide
+# reader holds one grant and one path range (issue #7); a district may still be a root.
 ALLOWED_PARENTS: dict[str, frozenset[str | None]] = {
-    K.DISTRICT: frozenset({None}),
+    K.PROVINCE: frozenset({None}),
+    K.CITY: frozenset({None, K.PROVINCE}),
+    K.DISTRICT: frozenset({None, K.CITY}),
     K.TOWN: frozenset({K.DISTRICT}),
     K.SUBDISTRICT: frozenset({K.DISTRICT}),
     K.VILLAGE: frozenset({K.TOWN, K.SUBDISTRICT}),
@@ -128,6 +137,8 @@ class Person(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["id_number_hash"], condition=~models.Q(id_number_hash=""), name="unique_person_id_number")
         ]
+        # "in scope and starting with 陈" on the people list, as member_branch_name on members
+        indexes = [models.Index(fields=["organization", "name"], name="person_org_name", opclasses=["int8_ops", "varchar_pattern_ops"])]
 
     def __str__(self) -> str:
         return self.name
@@ -176,13 +187,29 @@ class Member(models.Model):
     residence_community = models.ForeignKey(
         Organization, verbose_name=_("居住社区"), null=True, blank=True, on_delete=models.SET_NULL, related_name="resident_members"
     )
+    # The person's name and pinyin initials, copied so that a member search reads this table alone and
+    # the (branch, name) index serves "in scope and starting with 陈" (docs/performance.md). Every path
+    # that creates a member or renames a person writes them (services, import, demo, generate_scale).
+    name = models.CharField(_("姓名"), max_length=50, blank=True, editable=False)
+    name_initials = models.CharField(_("姓名拼音首字母"), max_length=50, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("党员")
-        indexes = [models.Index(fields=["branch", "stage"], name="member_branch_stage")]
+        indexes = [
+            models.Index(fields=["branch", "stage"], name="member_branch_stage"),
+            # pattern opclass: the database collation is not C, so LIKE '陈%' needs it to use the index
+            models.Index(fields=["branch", "name"], name="member_branch_name", opclasses=["int8_ops", "varchar_pattern_ops"]),
+        ]
 
     def __str__(self) -> str:
         return self.person.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # A member saved without its search copy (a fixture, the admin) takes the person's; bulk writers
+        # set it themselves or call services.member_names_sync().
+        if not self.name and self.person_id is not None:
+            self.name, self.name_initials = self.person.name, self.person.name_initials
+        super().save(*args, **kwargs)
 
     @property
     def branch_path(self) -> str:

@@ -1,6 +1,6 @@
 """Reads of the registry, always through the scoping function of jiceng.accounts.access."""
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +36,20 @@ def children_of(parents: list[Organization]) -> dict[str, list[Organization]]:
     for child in Organization.objects.filter(condition).order_by("path"):
         found[child.path[: -Organization.steplen]].append(child)
     return found
+
+
+def district_paths(paths: Iterable[str]) -> dict[str, str | None]:
+    """Each path's district (区（县）) ancestor, or itself if it is one, in one query: a district may be a
+    root or sit under a city and a province, so its depth is not fixed. None above or outside a district."""
+    step = Organization.steplen
+    wanted = set(paths)
+    prefixes = {p[:i] for p in wanted for i in range(step, len(p) + 1, step)}
+    found = set(Organization.objects.filter(kind=OrgKind.DISTRICT, path__in=prefixes).values_list("path", flat=True))
+    return {p: next((p[:i] for i in range(step, len(p) + 1, step) if p[:i] in found), None) for p in wanted}
+
+
+def district_path(path: str) -> str | None:
+    return district_paths([path])[path]
 
 
 def get_org_for_user(user: User, pk: int) -> Organization:
@@ -98,9 +112,21 @@ def filter_people(qs: QuerySet[Person], params: Mapping[str, str]) -> QuerySet[P
     return _in_org(qs, params, "organization__path")
 
 
+def _member_name_filter(qs: QuerySet[Member], q: str) -> QuerySet[Member]:
+    """_name_filter on the member's own copy of the name (Member.name, Member.name_initials): a prefix
+    of one or two characters is served by the (branch, name) index, a Latin query reads member rows
+    in scope without joining people. Three or more Chinese characters go through the person's
+    trigram index, which finds the few matching people in the whole registry at once.
+    City scale, district admin, 陈: 65 ms for the count (20,020 person look-ups) → see docs/performance.md."""
+    q = q.strip()
+    if q and not q.isascii() and len(q) > PREFIX_SEARCH_MAX:
+        return _name_filter(qs, q, "person__")
+    return _name_filter(qs, q)
+
+
 def filter_members(qs: QuerySet[Member], params: Mapping[str, str]) -> QuerySet[Member]:
     """q, stage, branch (an organization id), org (subtree)."""
-    qs = _name_filter(qs, params.get("q", ""), "person__")
+    qs = _member_name_filter(qs, params.get("q", ""))
     if (stage := params.get("stage", "")) in Stage.values:
         qs = qs.filter(stage=stage)
     if (branch := _int(params.get("branch"))) is not None:
@@ -129,7 +155,8 @@ def people_for_user(user: User, params: Mapping[str, str], action: str = "person
 
 def members_for_user(user: User, params: Mapping[str, str], action: str = "member.view") -> QuerySet[Member]:
     qs = scope(Member.objects.select_related("person", "branch"), user, roles(action), "branch__path")
-    return filter_members(qs, params).order_by("branch__path", "person__name", "pk")
+    # Member.name is the person's name copied for search (kept in step by the services): no person join to sort
+    return filter_members(qs, params).order_by("branch__path", "name", "pk")
 
 
 def posts_for_user(user: User, params: Mapping[str, str], action: str = "org.view") -> QuerySet[Post]:
@@ -137,13 +164,19 @@ def posts_for_user(user: User, params: Mapping[str, str], action: str = "org.vie
     return filter_posts(qs, params).order_by("organization__path", "role", "pk")
 
 
-# ---- the area filter of list pages: district → town → village ------------------------------
+# ---- the area filter of list pages: (city →) district → town → village -----------------------
 
 # A select lists at most about this many options; a larger scope is entered one level higher.
 AREA_OPTIONS_LIMIT = 200
 TOWN_KINDS = frozenset({OrgKind.TOWN, OrgKind.SUBDISTRICT})
-_LEVELS = (("district", frozenset({OrgKind.DISTRICT})), ("town", TOWN_KINDS), ("village", GRASSROOTS_KINDS))
+_LEVELS = (
+    ("city", frozenset({OrgKind.CITY})),
+    ("district", frozenset({OrgKind.DISTRICT})),
+    ("town", TOWN_KINDS),
+    ("village", GRASSROOTS_KINDS),
+)
 _LEVEL_LABELS = {
+    "city": (_("市（州）"), _("全部市（州）")),
     "district": (_("区（县）"), _("全部区（县）")),
     "town": (_("镇（街道）"), _("全部镇（街道）")),
     "village": (_("村（社区）"), _("全部村（社区）")),
@@ -152,7 +185,7 @@ _LEVEL_LABELS = {
 
 @dataclass(frozen=True)
 class AreaLevel:
-    name: str  # district / town / village
+    name: str  # city / district / town / village
     param: str  # the query parameter ("village", or "community" on the needs pages)
     options: list[Organization]
     chosen: Organization | None
@@ -202,12 +235,16 @@ def _areas(user: User, action_roles: Collection[str], kinds: Collection[str], ac
 
 
 def _top_level(user: User, action_roles: Collection[str], active_only: bool) -> int:
-    """Index in _LEVELS of the first select: villages if few, else towns if few, else districts."""
+    """Index in _LEVELS of the first select: villages if few, else towns if few, else districts when
+    the scope lies within one city (a city's or district admin's), else cities: a province's 122
+    districts are chosen city by city (city → district → town → village), never in one long select."""
     rows = list(_areas(user, action_roles, _ALL_AREA_KINDS, active_only).values("kind").annotate(n=Count("pk")).order_by())
     counts = {name: sum(r["n"] for r in rows if r["kind"] in group) for name, group in _LEVELS}
     if counts["village"] <= AREA_OPTIONS_LIMIT or not counts["town"]:
-        return 2
+        return 3
     if counts["town"] <= AREA_OPTIONS_LIMIT or not counts["district"]:
+        return 2
+    if counts["city"] <= 1:
         return 1
     return 0
 
@@ -235,7 +272,7 @@ def _deepest_choice(
 def area_filter(
     user: User, action_roles: Collection[str], params: Mapping[str, str], village_param: str = "village", active_only: bool = False
 ) -> AreaFilter:
-    """The area filter for this user and action in at most five small queries whatever the scope:
+    """The area filter for this user and action in at most six small queries whatever the scope:
     the level counts, the chosen areas, and one list of options per shown level."""
     top = _top_level(user, action_roles, active_only)
     deepest, invalid = _deepest_choice(user, action_roles, params, village_param, active_only)
@@ -247,7 +284,8 @@ def area_filter(
         options = _areas(user, action_roles, kinds, active_only)
         if parent is not None:
             options = options.filter(path__startswith=parent.path, depth=parent.depth + 1)
-        option_list = list(options.order_by("path"))
+        # up to 200 options per select: only the columns the filter reads
+        option_list = list(options.order_by("path").only("pk", "name", "path", "depth", "kind"))
         chosen = next((o for o in option_list if deepest is not None and deepest.path.startswith(o.path)), None)
         levels.append(AreaLevel(name, village_param if name == "village" else name, option_list, chosen))
         parent = chosen

@@ -1,10 +1,12 @@
 """Writes to the organization registry. Each runs in one transaction and writes its audit event."""
 
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import OuterRef, Subquery
 from pypinyin import Style, lazy_pinyin
 
 from jiceng.accounts.access import can
@@ -231,6 +233,8 @@ def person_update(*, actor: User, person: Person, id_number: str | None = None, 
             person.full_clean(exclude=["organization"], validate_constraints=False)
             _refuse_duplicate_id(person)
             person.save()
+            if "name" in changes:
+                member_names_sync(person_ids=[person.pk])
             audit.record(
                 actor=actor, action="person.update", obj=person, org=person.organization, changes=audit.diff(before, _person_public(person))
             )
@@ -309,6 +313,7 @@ def member_save(
         raise ValidationError({"stage": "未知的发展阶段。"})
     check_stage_dates(stage, dates, person.birth_date)
     values = {"branch": branch, "stage": stage, "work_unit": work_unit, "residence_community": residence_community, **dates}
+    values |= {"name": person.name, "name_initials": person.name_initials}  # the search columns (Member.name)
     with transaction.atomic():
         member = Member.objects.select_for_update().filter(person=person).first()
         if member is not None:
@@ -322,6 +327,15 @@ def member_save(
             member = Member.objects.create(person=person, **values)
             audit.record(actor=actor, action="member.create", obj=member, org=branch, changes=_member_public(member))
     return member
+
+
+def member_names_sync(*, person_ids: Iterable[int] | None = None) -> int:
+    """Copy people's names and initials onto their member rows (Member.name, the search columns), for
+    writes that bypass member_save and person_update: the Excel import, bulk loads. All members when
+    person_ids is None. Returns the number of member rows written."""
+    qs = Member.objects.all() if person_ids is None else Member.objects.filter(person_id__in=list(person_ids))
+    person = Person.objects.filter(pk=OuterRef("person_id"))
+    return qs.update(name=Subquery(person.values("name")[:1]), name_initials=Subquery(person.values("name_initials")[:1]))
 
 
 def _member_public(member: Member) -> dict[str, Any]:

@@ -15,10 +15,14 @@ from django.views.decorators.http import require_GET, require_POST
 
 from jiceng.accounts.access import can
 from jiceng.lib.http import AuthedRequest
+from jiceng.lib.listing import choice_labels, pk_url
 from jiceng.lib.paging import paginate
 from jiceng.orgs import rules, selectors, services, views_edit
 from jiceng.orgs.access import roles
 from jiceng.orgs.models import GRASSROOTS_KINDS, PARTY_ORG_KINDS, Member, Organization, Post, Stage
+
+# The tree page lists the children of at most this many top organizations (see tree()).
+TREE_TOPS_WITH_CHILDREN = 20
 
 
 def _page(request: AuthedRequest, qs: QuerySet[Any]) -> Page[Any]:
@@ -35,8 +39,14 @@ def _require_any(request: AuthedRequest, action: str) -> None:
 def tree(request: AuthedRequest) -> HttpResponse:
     _require_any(request, "org.view")
     tops = list(selectors.top_orgs(request.user))
-    children = selectors.children_of(tops)
-    context = {"tops": [(top, children[top.path]) for top in tops], "can_export": can(request.user, roles("registry.export"), None)}
+    # The page shows the user's top organizations and their children; anything deeper is expanded
+    # on demand. A province or city admin holds one grant (1 + 21 or 1 + 10 rows); a user with many
+    # grants gets the tops only, each with its expand link (122 district grants: 122 rows, not 1,586).
+    children = selectors.children_of(tops) if len(tops) <= TREE_TOPS_WITH_CHILDREN else {}
+    context = {
+        "tops": [(top, children.get(top.path)) for top in tops],
+        "can_export": can(request.user, roles("registry.export"), None),
+    }
     return render(request, "orgs/tree.html", context)
 
 
@@ -137,10 +147,36 @@ def person_reveal(request: AuthedRequest, pk: int, field: str) -> HttpResponse:
 @require_GET
 def members(request: AuthedRequest) -> HttpResponse:
     _require_any(request, "member.view")
-    page = paginate(selectors.members_for_user(request.user, request.GET), request.GET.get("page"), settings.PAGE_SIZE)
-    context = {"page": page, "q": request.GET.get("q", ""), "stage": request.GET.get("stage", ""), "stages": Stage.choices}
+    members = selectors.members_for_user(request.user, request.GET)
+    page = paginate(members.values(*MEMBER_COLUMNS), request.GET.get("page"), settings.PAGE_SIZE, count_qs=members)
+    context = {
+        "page": page,
+        "rows": _member_rows(page.object_list),
+        "q": request.GET.get("q", ""),
+        "stage": request.GET.get("stage", ""),
+        "stages": Stage.choices,
+    }
     template = "orgs/_partials/member_rows.html" if request.htmx else "orgs/members.html"
     return render(request, template, context)
+
+
+# The member list reads these columns, not model instances: a page of rows costs no more than its labels.
+MEMBER_COLUMNS = ("pk", "person_id", "name", "branch_id", "branch__name", "stage", "applied_on", "full_on")
+
+
+def _member_rows(members: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    person_url, branch_url, stages = pk_url("orgs:person"), pk_url("orgs:detail"), choice_labels(Stage)
+    return [
+        {
+            **m,
+            "person_url": person_url(m["person_id"]),
+            "branch_url": branch_url(m["branch_id"]),
+            "stage_label": stages.get(m["stage"], m["stage"]),
+            "applied": m["applied_on"].isoformat() if m["applied_on"] else "",  # as |date:"Y-m-d"
+            "full": m["full_on"].isoformat() if m["full_on"] else "",
+        }
+        for m in members
+    ]
 
 
 @login_required

@@ -1,6 +1,7 @@
 """Excel / CSV import (upload → preview → confirm, large files in the background) and export of the registry lists."""
 
 from io import BytesIO
+from typing import Any
 
 from django import forms
 from django.conf import settings
@@ -22,7 +23,7 @@ from jiceng.orgs import exporting, importing, importing_files, importing_jobs
 from jiceng.orgs import importing_uploads as uploads
 from jiceng.orgs.access import MATRIX
 from jiceng.orgs.models import Organization
-from jiceng.orgs.models_import import ImportJob
+from jiceng.orgs.models_import import ImportJob, ImportKind, ImportStatus
 
 PREVIEW_ERROR_LIMIT = 500
 ACCEPTED_EXTENSIONS = (".xlsx", ".csv", ".txt")
@@ -84,7 +85,7 @@ def import_upload(request: HttpRequest) -> HttpResponseBase:
         "max_upload_mb": settings.MAX_UPLOAD_MB,
         "max_rows": f"{importing_files.MAX_ROWS:,}",
         "background_rows": f"{importing_jobs.background_rows():,}",
-        "jobs": ImportJob.objects.filter(user=user).order_by("-created_at")[:5],
+        "jobs": ImportJob.objects.filter(user=user).defer("errors", "counts").order_by("-created_at")[:5],
     }
     return render(request, "orgs/import_upload.html", context)
 
@@ -97,27 +98,42 @@ def _upload_or_404(request: HttpRequest, token: str) -> tuple[User, uploads.Uplo
     return user, upload
 
 
+def _report_context(*, total: int, valid: int, invalid: int, counts: dict[str, int], errors: list[Any], token: str) -> dict[str, Any]:
+    """What the report partial shows, for a preview run in the request or in the background."""
+    return {
+        "token": token,
+        "total": total,
+        "valid": valid,
+        "invalid": invalid,
+        "counts": counts,
+        # A background preview keeps its errors as [row, column, message]; only the shown ones become RowErrors.
+        "errors": [e if isinstance(e, importing.RowError) else importing.RowError(*e) for e in errors[:PREVIEW_ERROR_LIMIT]],
+        "errors_truncated": len(errors) > PREVIEW_ERROR_LIMIT,
+        "error_limit": PREVIEW_ERROR_LIMIT,
+        "background": total > importing_jobs.background_rows(),
+    }
+
+
 @login_required
 @never_cache
 @require_GET
 def import_preview(request: HttpRequest, token: str) -> HttpResponseBase:
+    """Check the file; a file over the background line is checked by a job and shown on its status page."""
     user, upload = _upload_or_404(request, token)
     try:
-        report = importing.validate(actor=user, data=upload.data, file_name=upload.file_name)
+        large = importing_jobs.is_large(upload)
+        report = None if large else importing.validate(actor=user, data=upload.data, file_name=upload.file_name)
     except importing_files.ImportFileError as exc:
         return render(request, "orgs/import_preview.html", {"upload": upload, "file_error": exc.message})
+    if report is None:
+        job = importing_jobs.preview_job(user=user, upload=upload)
+        return redirect("orgs:import_job", pk=job.pk)
     uploads.remember_rows(upload, report.total)
     if request.GET.get("format") == "xlsx":
         return _xlsx(importing_files.errors_workbook(report.errors), _("导入错误清单.xlsx"))
-    context = {
-        "upload": upload,
-        "report": report,
-        "counts": report.counts,
-        "errors": report.errors[:PREVIEW_ERROR_LIMIT],
-        "errors_truncated": len(report.errors) > PREVIEW_ERROR_LIMIT,
-        "error_limit": PREVIEW_ERROR_LIMIT,
-        "background": report.total > importing_jobs.background_rows(),
-    }
+    context = {"upload": upload} | _report_context(
+        total=report.total, valid=report.valid, invalid=report.invalid, counts=report.counts, errors=report.errors, token=token
+    )
     return render(request, "orgs/import_preview.html", context)
 
 
@@ -175,10 +191,24 @@ def import_confirm(request: HttpRequest, token: str) -> HttpResponseBase:
 @never_cache
 @require_GET
 def import_job(request: AuthedRequest, pk: int) -> HttpResponseBase:
-    """The status of a background import; only its uploader sees it. htmx polls the fragment until it finishes."""
+    """The status of a background preview or import; only its uploader sees it. htmx polls the fragment until it finishes."""
     user = _require(request, "registry.import")
     job = get_object_or_404(ImportJob, pk=pk, user=user)
-    context = {"job": job, "summary": summary(imported=job.imported, skipped=job.skipped, counts=job.counts) if job.imported else ""}
+    context: dict[str, Any] = {"job": job}
+    if job.is_preview:
+        if job.status == ImportStatus.DONE:
+            if request.GET.get("format") == "xlsx":
+                errors = [importing.RowError(row, column, message) for row, column, message in job.errors]
+                return _xlsx(importing_files.errors_workbook(errors), _("导入错误清单.xlsx"))
+            context |= _report_context(
+                total=job.rows, valid=job.valid, invalid=job.invalid, counts=job.counts, errors=job.errors, token=job.token
+            )
+            # Once the file was sent to import, its confirm buttons give way to that job.
+            context["import_job"] = (
+                ImportJob.objects.filter(user=user, token=job.token, kind=ImportKind.IMPORT).order_by("-pk").only("pk", "status").first()
+            )
+    elif job.imported:
+        context["summary"] = summary(imported=job.imported, skipped=job.skipped, counts=job.counts)
     if request.htmx:
         return render(request, "orgs/_partials/import_job_status.html", context)
     return render(request, "orgs/import_job.html", context)

@@ -148,3 +148,36 @@ def test_the_list_costs_the_same_queries_whatever_the_tree_size(
     with django_assert_num_queries(6):
         response = api.get("/organizations")
     assert response.json()["count"] == 5 + extra
+
+
+# ---- cities above the districts (issue #7) -------------------------------------------------------
+
+
+def test_a_city_admin_lists_both_districts_and_nothing_of_another_city(api_as: Callable[[User], Api], tree: Tree) -> None:
+    from jiceng.accounts.models import Role
+    from jiceng.conftest import make_user
+    from jiceng.orgs.tests.regions import build_region
+
+    region = build_region(tree)
+    api = api_as(make_user("city_admin", Role.DISTRICT_ADMIN, region.city))
+    items = api.get("/organizations").json()["items"]
+    names = [item["name"] for item in items]
+    assert names[0] == "测试市" and items[0]["parent"] is None and items[0]["kind"] == "city" and items[0]["kind_label"] == "市（州）"
+    assert {"测试区", "邻区", "甲村", "邻村"} <= set(names)
+    assert not {"他市", "他区", "他村"} & set(names)
+    assert len(items) == Organization.objects.filter(path__startswith=region.city.path).count()
+    assert _ids(api.get("/organizations", kind="district")) == [region.sibling.pk, region.tree.district.pk]
+    assert _ids(api.get("/organizations", parent=region.city.pk)) == [region.sibling.pk, region.tree.district.pk]
+    assert api.get(f"/organizations/{region.other_district.pk}").status_code == 404
+    # a district admin under the city sees neither the city nor the sibling district
+    under = api_as(make_user("under_city", Role.DISTRICT_ADMIN, region.tree.district))
+    assert _ids(under.get("/organizations", kind="district")) == [region.tree.district.pk]
+    assert under.get(f"/organizations/{region.city.pk}").status_code == 404
+
+
+def test_the_api_refuses_a_city_under_a_district_in_chinese(api_as: Callable[[User], Api], personas: Personas, tree: Tree) -> None:
+    response = api_as(personas.district_admin).post(
+        "/organizations", {"parent": tree.district.pk, "name": "错市", "code": "4499", "kind": "city"}
+    )
+    assert response.status_code == 400
+    assert "“市（州）”不能设在“区（县）”之下。" in response.content.decode()

@@ -2,16 +2,20 @@
 
 import contextlib
 import importlib
+import json
 from io import StringIO
 
 import pytest
 from django.apps import apps as django_apps
 from django.core.management import CommandError, call_command
 from django.db import transaction
+from django.db.models import F
 
+from jiceng.accounts.access import allowed_paths
+from jiceng.accounts.models import Role, RoleGrant, User
 from jiceng.audit.models import Event, LedgerHead
 from jiceng.audit.services import verify
-from jiceng.bench.generate import SCALES, generate, id_number, path_step
+from jiceng.bench.generate import BENCH_DISTRICT_USERNAME, BENCH_USERNAME, SCALES, Scale, district_groups, generate, id_number, path_step
 from jiceng.bench.ledger import measure
 from jiceng.decisions.models import Decision
 from jiceng.grid.models import Case, Grid
@@ -19,6 +23,7 @@ from jiceng.lib import fieldcrypto
 from jiceng.lib.validators import id_check_digit
 from jiceng.needs.models import Need
 from jiceng.orgs.models import Member, Organization, OrgKind, Person
+from jiceng.orgs.selectors import members_for_user
 
 pytestmark = pytest.mark.django_db
 TINY = SCALES["tiny"]
@@ -149,3 +154,65 @@ def test_each_table_is_committed_on_its_own(monkeypatch: pytest.MonkeyPatch) -> 
 def test_it_reports_peak_memory() -> None:
     report = generate("tiny")
     assert report.extra["peak RSS (MB)"] > 10
+
+
+# A province in miniature: 5 districts over 2 cities (3 + 2) under one province node.
+TINY_PROVINCE = Scale(5, 1, 2, 4, 20, 10, 4, 2, 10, cities=2, province=True)
+
+
+def test_districts_are_spread_over_the_cities_like_the_province() -> None:
+    groups = district_groups(SCALES["province"])
+    assert len(groups) == 21 and sum(len(g) for g in groups) == 122
+    assert [len(g) for g in groups] == [6] * 17 + [5] * 4
+    assert [n for g in groups for n in g] == list(range(1, 123))
+    assert district_groups(SCALES["city"]) == [list(range(1, 11))]
+    assert district_groups(TINY_PROVINCE) == [[1, 2, 3], [4, 5]]
+
+
+def test_a_province_scale_builds_province_cities_districts_and_one_grant(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(SCALES, "tiny-province", TINY_PROVINCE)
+    generate("tiny-province")
+    assert Organization.objects.find_problems() == ([], [], [], [], [])
+    province = Organization.objects.get_root_nodes().get()
+    assert province.kind == OrgKind.PROVINCE
+    cities = list(Organization.objects.get_children(province))
+    assert [c.kind for c in cities] == [OrgKind.CITY, OrgKind.CITY]
+    assert [[d.name for d in Organization.objects.get_children(c)] for c in cities] == [["第1区", "第2区", "第3区"], ["第4区", "第5区"]]
+    assert Organization.objects.filter(kind=OrgKind.DISTRICT, depth=3).count() == 5
+    assert Organization.objects.filter(kind=OrgKind.VILLAGE, depth=5).count() == 5 * 1 * 2
+    user = User.objects.get(username=BENCH_USERNAME)
+    grant = RoleGrant.objects.get(user=user)
+    assert (grant.organization_id, grant.role) == (province.pk, Role.DISTRICT_ADMIN)
+    assert allowed_paths(user, {Role.DISTRICT_ADMIN}) == [province.path]
+    # every generated record sits under the one granted path range
+    assert not Member.objects.exclude(branch__path__startswith=province.path).exists()
+    assert not Case.objects.exclude(village__path__startswith=province.path).exists()
+
+
+def test_a_city_scale_builds_one_city_above_its_districts(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(SCALES, "tiny-city", Scale(3, 1, 2, 4, 20, 10, 4, 2, 10, cities=1))
+    generate("tiny-city")
+    city = Organization.objects.get_root_nodes().get()
+    assert city.kind == OrgKind.CITY and city.numchild == 3
+    assert [d.kind for d in Organization.objects.get_children(city)] == [OrgKind.DISTRICT] * 3
+    assert list(RoleGrant.objects.filter(user__username=BENCH_USERNAME).values_list("organization_id", flat=True)) == [city.pk]
+    first_district = Organization.objects.get_children(city).first()
+    assert first_district is not None
+    district_admin = RoleGrant.objects.get(user__username=BENCH_DISTRICT_USERNAME)
+    assert (district_admin.organization_id, district_admin.role) == (first_district.pk, Role.DISTRICT_ADMIN)
+    assert Organization.objects.find_problems() == ([], [], [], [], [])
+
+
+def test_members_carry_their_persons_name_for_the_member_search() -> None:
+    generate("tiny")
+    assert not Member.objects.exclude(name=F("person__name")).exists()
+    surname = Member.objects.values_list("name", flat=True).first()
+    assert surname and members_for_user(User.objects.get(username=BENCH_USERNAME), {"q": surname[0]}).exists()
+
+
+def test_ledger_events_look_like_the_services_events() -> None:
+    generate("tiny")
+    actions = set(Event.objects.values_list("action", flat=True))
+    assert {"person.create", "member.change", "case.move", "need.list", "decision.publish_result"} <= actions
+    sizes = [len(json.dumps(c, ensure_ascii=False)) for c in Event.objects.values_list("changes", flat=True)]
+    assert 50 <= sum(sizes) / len(sizes) <= 150

@@ -156,6 +156,20 @@ def test_the_list_answers_htmx_with_the_rows_only(personas: Personas, tree: Tree
     assert body.startswith('<div id="decision-rows">') and "东片鱼塘发包" in body and "<html" not in body
 
 
+def test_the_list_rows_show_labels_links_and_review_tags(personas: Personas, tree: Tree, village: Village) -> None:
+    """The rows are prepared in Python (decisions.views._list_rows): the same cells as the template showed."""
+    big = _decision(personas, tree, village, title="大额资金使用")  # classified 须经四议两公开, town review required
+    small = _decision(personas, tree, village, title="小额维修", amount=Decimal("100"), category=None)
+    Decision.objects.filter(pk=small.pk).update(status=Status.CLOSED, filed_on=TODAY)
+    big = _refresh(big)
+    body = _client(personas.secretary_a).get(reverse("decisions:list")).content.decode()
+    assert f'<a href="{reverse("decisions:detail", args=[big.pk])}">大额资金使用</a>' in body
+    assert f'<span class="tag ok">{big.get_classification_display()}</span><br><small class="muted">{village.funds.name}</small>' in body
+    assert big.get_status_display() in body and "80000" in body.replace(",", "") and big.created_on.isoformat() in body
+    assert ('<span class="tag no">待预审</span>' in body) == big.needs_town_review
+    assert f'<span class="tag no">{Status.CLOSED.label}</span>' in body and '<span class="tag ok">已备案</span>' in body
+
+
 @pytest.mark.parametrize("who", ["member", "auditor", "outsider"])
 def test_roles_without_decisions_get_403_on_the_list(personas: Personas, who: str) -> None:
     assert _client(getattr(personas, who)).get(reverse("decisions:list")).status_code == 403

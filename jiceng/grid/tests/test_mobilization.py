@@ -10,12 +10,14 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from jiceng.accounts.models import User
 from jiceng.audit.models import Event
 from jiceng.conftest import Personas, Tree
 from jiceng.grid import mobilization
 from jiceng.grid.models_sweeps import Mobilization, MobilizationAssignment
 from jiceng.grid.tests.conftest import Grids
 from jiceng.orgs.models import Member, Organization, Person, Stage
+from jiceng.orgs.tests.regions import build_region
 
 START = date(2026, 2, 1)
 END = date(2026, 2, 14)
@@ -150,6 +152,16 @@ def test_members_mobilized_are_counted_per_grid_village_and_town(
     assert (scoped.total, [r.org.pk for r in scoped.grids]) == (1, [grids.b1.pk])
     early = mobilization.mobilized_report(personas.town_staff, date(2026, 2, 1), date(2026, 2, 5))
     assert early.total == 3
+
+
+def test_towns_are_counted_when_the_district_sits_under_a_city(
+    personas: Personas, tree: Tree, grids: Grids, members: dict[str, list[Member]]
+) -> None:
+    mobilize(personas.town_staff, tree.town, [(members["a"][0], grids.a1), (members["b"][0], grids.b1)])
+    build_region(tree, members=False)  # the district moves under 测试市: every path gains a step
+    staff = User.objects.get(pk=personas.town_staff.pk)  # a fresh request's user: grants read anew
+    report = mobilization.mobilized_report(staff, date(2026, 2, 1), date(2026, 2, 28))
+    assert report.total == 2 and [(r.org.pk, r.members) for r in report.towns] == [(tree.town.pk, 2)]
 
 
 # ---- pages ------------------------------------------------------------------------------------

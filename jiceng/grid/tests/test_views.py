@@ -79,6 +79,17 @@ def test_the_map_data_is_scoped_geojson(grids: Grids, personas: Personas, tree: 
     assert len(town["features"]) == 3
 
 
+def test_the_map_data_defaults_to_the_first_village_and_counts_open_cases(grids: Grids, personas: Personas, tree: Tree) -> None:
+    """No org asked for: the first village in scope by path (one scoped look-up, not the whole list)."""
+    report(grids)  # an open case in 甲村第一网格
+    data = signed_in(personas.town_staff).get("/grid/map/grids.geojson").json()
+    assert {f["properties"]["village"] for f in data["features"]} == {tree.village_a.name}
+    open_cases = {f["properties"]["name"]: f["properties"]["open_cases"] for f in data["features"]}
+    assert open_cases == {"甲村第一网格": 1, "甲村第二网格": 0}
+    assert signed_in(personas.secretary_a).get(f"/grid/map/grids.geojson?org={tree.community_c.pk}").status_code == 404
+    assert signed_in(personas.secretary_a).get("/grid/map/grids.geojson?org=999999").status_code == 404
+
+
 def test_the_map_has_no_tile_layer_unless_configured(grids: Grids, personas: Personas, settings) -> None:  # type: ignore[no-untyped-def]
     client = signed_in(personas.secretary_a)
     assert 'data-tiles=""' in client.get("/grid/map/").content.decode()

@@ -295,6 +295,30 @@ def test_a_member_of_another_district_cannot_claim(world: World) -> None:
         services.need_claim(actor=user, need=listed(world))
 
 
+def test_under_a_city_a_member_of_the_sibling_district_cannot_claim_but_one_of_the_same_district_can(world: World) -> None:
+    """The district is no longer the root (issue #7): a city above both districts must not merge them."""
+    from jiceng.accounts.models import Role, User
+    from jiceng.conftest import make_user
+    from jiceng.needs import selectors
+    from jiceng.needs.models import MemberAccount
+    from jiceng.orgs.models import Member, Person, Stage
+    from jiceng.orgs.tests.regions import build_region
+
+    listed_need = listed(world)
+    region = build_region(world.tree, members=False)
+    need = type(listed_need).objects.select_related("community").get(pk=listed_need.pk)  # its community's new path
+    user = make_user("sibling_member", Role.PARTY_MEMBER, region.sibling_branch)
+    person = Person.objects.create(organization=region.sibling_village, name="邻区党员", gender="F")
+    MemberAccount.objects.create(user=user, member=Member.objects.create(person=person, branch=region.sibling_branch, stage=Stage.FULL))
+    today = timezone.localdate()
+    assert not selectors.claimable(user, today).exists()
+    with pytest.raises(PermissionDenied, match="本区"):
+        services.need_claim(actor=user, need=need)
+    own = User.objects.get(pk=world.member1.pk)  # grants read anew: the paths moved under the city
+    assert selectors.claimable(own, today).filter(pk=need.pk).exists()
+    assert services.need_claim(actor=own, need=need).member == world.m1
+
+
 def test_a_liaison_claims_for_the_unit(world: World) -> None:
     need = listed(world, capacity=2)
     claim = services.need_claim(actor=world.liaison, need=need, unit=world.unit)

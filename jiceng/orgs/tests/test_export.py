@@ -49,7 +49,7 @@ def make_person(org: Organization, name: str, seq: int, branch: Organization | N
             dates["probationary_on"] = date(2020, 9, 1)
         if stage == Stage.FULL:
             dates["full_on"] = date(2021, 9, 1)
-        Member.objects.create(person=person, branch=branch, stage=stage, **dates)
+        Member.objects.create(person=person, name=person.name, name_initials=person.name_initials, branch=branch, stage=stage, **dates)
     return person
 
 

@@ -289,6 +289,8 @@ def test_it_lists_every_bad_row_with_row_column_and_message(personas: Personas, 
         ("2001年7月1日", date(2001, 7, 1)),
         (" 2001 年 7 月 1 日 ", date(2001, 7, 1)),
         ("20010701", date(2001, 7, 1)),
+        ("2001-07-1 ", date(2001, 7, 1)),  # ISO-sized but not ISO: the full path still reads it
+        ("2001-7 -01", date(2001, 7, 1)),
         ("2001-07-01 00:00:00", date(2001, 7, 1)),
         (datetime(2001, 7, 1, 0, 0), date(2001, 7, 1)),
         (date(2001, 7, 1), date(2001, 7, 1)),
@@ -543,3 +545,21 @@ def test_a_person_hashed_under_an_older_field_key_is_still_found(
     assert response.status_code == 302
     assert Person.objects.count() == 1
     assert list(Event.objects.values_list("action", flat=True)) == ["registry.import"]  # same phone under the old key: unchanged
+
+
+def test_imported_and_renamed_members_are_found_by_the_member_search(client: Client, personas: Personas, person_a: Person) -> None:
+    """The member row carries a copy of the person's name (orgs 0007): the import writes it and keeps it in step."""
+    from jiceng.orgs.selectors import members_for_user
+
+    new_member = member_row(name="欧阳修", id_number=make_id(seq="56"))
+    renamed = person_row("张叁", "440703198001011234")  # person_a, a member of branch A, renamed by the file
+    assert run(client, personas.secretary_a, [new_member, renamed]).status_code == 302
+    created = Member.objects.get(person__name="欧阳修")
+    assert (created.name, created.name_initials) == ("欧阳修", "oyx")
+    assert Member.objects.get(person=person_a).name == "张叁"
+
+    def found(q: str) -> set[str]:
+        return {m.person.name for m in members_for_user(personas.secretary_a, {"q": q})}
+
+    assert found("欧阳") == {"欧阳修"} and found("张叁") == {"张叁"} and found("张三") == set()
+    assert found("oyx") == {"欧阳修"}

@@ -4,6 +4,7 @@ import csv
 import io
 import random
 from datetime import date, datetime
+from io import BytesIO
 from pathlib import Path
 from typing import Any
 
@@ -13,12 +14,14 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from openpyxl import load_workbook
 
 from jiceng.audit.models import Event
 from jiceng.conftest import Personas, Tree
 from jiceng.orgs import importing, importing_files, importing_jobs
 from jiceng.orgs import importing_uploads as uploads
 from jiceng.orgs.models import ImportJob, ImportStatus, Member, Person
+from jiceng.orgs.models_import import ImportKind
 from jiceng.orgs.services import name_initials
 from jiceng.orgs.tests.test_import import HEADERS, make_id, member_row, person_row, xlsx
 
@@ -165,10 +168,14 @@ def test_fast_initials_match_the_service(seed: int) -> None:
 # ---- background jobs ---------------------------------------------------------------------------
 
 
-def _uploaded(client: Client, personas: Personas, rows: list[dict[str, Any]]) -> str:
+def _uploaded(client: Client, personas: Personas, rows: list[dict[str, Any]], capture: Any) -> str:
+    """Upload a file over the background line and open its preview: the request queues a preview job and redirects to it."""
     client.force_login(personas.secretary_a)
     token = token_of(upload(client, csv_bytes(rows), "名单.csv"))
-    assert client.get(reverse("orgs:import_preview", args=[token])).status_code == 200
+    with capture(execute=True):
+        response: Any = client.get(reverse("orgs:import_preview", args=[token]))
+    job = ImportJob.objects.get(token=token, kind=ImportKind.PREVIEW)
+    assert response.status_code == 302 and response.url == reverse("orgs:import_job", args=[job.pk])
     return token
 
 
@@ -176,12 +183,13 @@ def test_a_large_file_is_imported_in_the_background(
     client: Client, personas: Personas, settings: Any, var_dir: Path, django_capture_on_commit_callbacks: Any
 ) -> None:
     settings.IMPORT_BACKGROUND_ROWS = 1
-    token = _uploaded(client, personas, [member_row(), person_row("赵六", make_id(seq="34"))])
-    assert "确认后将在后台导入" in client.get(reverse("orgs:import_preview", args=[token])).content.decode()
+    token = _uploaded(client, personas, [member_row(), person_row("赵六", make_id(seq="34"))], django_capture_on_commit_callbacks)
+    preview = ImportJob.objects.get(kind=ImportKind.PREVIEW)
+    assert "确认后将在后台导入" in client.get(reverse("orgs:import_job", args=[preview.pk])).content.decode()
 
     with django_capture_on_commit_callbacks(execute=True):
         response: Any = client.post(reverse("orgs:import_confirm", args=[token]), {"mode": "all"})
-    job = ImportJob.objects.get()
+    job = ImportJob.objects.get(kind=ImportKind.IMPORT)
     assert response.status_code == 302 and response.url == reverse("orgs:import_job", args=[job.pk])
     # The immediate backend ran the task when the job was committed.
     assert (job.status, job.rows, job.imported, job.skipped) == (ImportStatus.DONE, 2, 2, 0)
@@ -193,24 +201,153 @@ def test_a_large_file_is_imported_in_the_background(
 
     page = client.get(reverse("orgs:import_job", args=[job.pk])).content.decode()
     assert "已完成" in page and "已导入 2 行：新增 2 人" in page and "hx-trigger" not in page
+    # The preview now points at the import instead of offering the buttons again.
+    page = client.get(reverse("orgs:import_job", args=[preview.pk])).content.decode()
+    assert "该文件已确认导入" in page and reverse("orgs:import_job", args=[job.pk]) in page and 'name="mode"' not in page
+
+
+# ---- previews of large files in the background ---------------------------------------------------
+
+
+def test_a_large_preview_is_a_background_job_listing_every_bad_row(
+    client: Client, personas: Personas, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    settings.IMPORT_BACKGROUND_ROWS = 2
+    rows = [member_row(), person_row("赵六", make_id(seq="34")), person_row("", make_id(seq="56")), person_row("钱七", "12345")]
+    token = _uploaded(client, personas, rows, django_capture_on_commit_callbacks)
+    job = ImportJob.objects.get()
+    assert (job.kind, job.status, job.rows, job.valid, job.skipped) == (ImportKind.PREVIEW, ImportStatus.DONE, 4, 2, 2)
+    assert job.counts["people_created"] == 2 and job.counts["members_created"] == 1
+    assert job.errors == [
+        [4, "姓名", "姓名不能为空。"],
+        [5, "身份证号", "身份证号应为18位，前17位为数字，最后一位为数字或X。"],
+    ]
+    # Nothing is written by a preview; the upload waits for the confirm step, which now knows its size.
+    assert Person.objects.count() == 0 and Event.objects.count() == 0
+    upload_ = uploads.load_upload(user=personas.secretary_a, token=token)
+    assert upload_ is not None and upload_.rows == 4
+
+    page = client.get(reverse("orgs:import_job", args=[job.pk])).content.decode()
+    assert "检查完成" in page and "共 4 行数据：有效 2 行，有错误 2 行。" in page and "hx-trigger" not in page
+    assert "姓名不能为空。" in page and "<td>5</td><td>身份证号</td>" in page
+    assert "仅导入有效行（2 行）" in page and "确认后将在后台导入" in page
+    # Opening the preview again shows the same job; the file is not checked twice.
+    again: Any = client.get(reverse("orgs:import_preview", args=[token]))
+    assert again.url == reverse("orgs:import_job", args=[job.pk]) and ImportJob.objects.count() == 1
+    # The full error list downloads from the job page.
+    sheet = client.get(reverse("orgs:import_job", args=[job.pk]), {"format": "xlsx"})
+    cells = list(load_workbook(BytesIO(b"".join(sheet.streaming_content))).active.iter_rows(values_only=True))  # type: ignore[attr-defined, union-attr]
+    assert cells == [
+        ("行号", "列", "错误说明"),
+        (4, "姓名", "姓名不能为空。"),
+        (5, "身份证号", "身份证号应为18位，前17位为数字，最后一位为数字或X。"),
+    ]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("orgs:import_confirm", args=[token]), {"mode": "valid"})
+    imported = ImportJob.objects.get(kind=ImportKind.IMPORT)
+    assert (imported.status, imported.imported, imported.skipped) == (ImportStatus.DONE, 2, 2) and Person.objects.count() == 2
+
+
+def test_no_request_checks_the_rows_of_a_large_file(
+    client: Client, personas: Personas, settings: Any, monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: Any
+) -> None:
+    settings.IMPORT_BACKGROUND_ROWS = 2
+    client.force_login(personas.secretary_a)
+    token = token_of(upload(client, csv_bytes([person_row(id_number=make_id(seq=f"{i:02d}")) for i in range(10, 13)]), "名单.csv"))
+
+    def refuse(**kwargs: Any) -> None:
+        raise AssertionError("the request validated the rows")
+
+    monkeypatch.setattr(importing, "validate", refuse)  # what the view would call; the task holds its own reference
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        response: Any = client.get(reverse("orgs:import_preview", args=[token]))
+    job = ImportJob.objects.get()
+    assert response.status_code == 302 and job.status == ImportStatus.QUEUED and len(queued) == 1
+    fragment = client.get(reverse("orgs:import_job", args=[job.pk]), headers={"HX-Request": "true"}).content.decode()
+    assert 'hx-trigger="every 2s"' in fragment and "已排队在后台逐行检查" in fragment and "<html" not in fragment
+
+    assert importing_jobs.run_preview_job.call(job.pk) == ImportStatus.DONE
+    assert importing_jobs.run_preview_job.call(job.pk) == "skipped"  # delivered twice, checked once
+    fragment = client.get(reverse("orgs:import_job", args=[job.pk]), headers={"HX-Request": "true"}).content.decode()
+    assert "hx-trigger" not in fragment and "共 3 行数据：有效 3 行，有错误 0 行。" in fragment and 'value="all"' in fragment
+
+
+def test_a_small_file_is_still_previewed_at_once(client: Client, personas: Personas, settings: Any) -> None:
+    settings.IMPORT_BACKGROUND_ROWS = 2
+    client.force_login(personas.secretary_a)
+    token = token_of(upload(client, csv_bytes([person_row(), person_row("", make_id(seq="34"))]), "名单.csv"))
+    page = client.get(reverse("orgs:import_preview", args=[token])).content.decode()
+    assert "共 2 行数据：有效 1 行，有错误 1 行。" in page and "姓名不能为空。" in page and not ImportJob.objects.exists()
+
+
+def test_every_error_of_a_large_preview_is_kept_beyond_the_page_limit(
+    client: Client, personas: Personas, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    settings.IMPORT_BACKGROUND_ROWS = 2
+    rows = [person_row("", make_id(seq=f"{i:02d}")) for i in range(10, 10 + 30)]
+    _uploaded(client, personas, rows, django_capture_on_commit_callbacks)
+    job = ImportJob.objects.get()
+    assert len(job.errors) == 30 and [e[0] for e in job.errors] == list(range(2, 32))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("jiceng.orgs.views_import.PREVIEW_ERROR_LIMIT", 10)
+        page = client.get(reverse("orgs:import_job", args=[job.pk])).content.decode()
+    assert page.count('class="error-row"') == 10 and "此处仅列出前 10 条" in page and "下载完整错误清单" in page
+    assert "文件中没有有效行" in page
+
+
+def test_a_preview_of_an_unreadable_large_file_fails_with_its_reason(
+    client: Client, personas: Personas, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    settings.IMPORT_BACKGROUND_ROWS = 1
+    data = csv_bytes([person_row(id_number=make_id(seq=f"{i:02d}")) for i in range(10, 13)]) + b'\n"unclosed,quote\n'
+    client.force_login(personas.secretary_a)
+    token = token_of(upload(client, data, "名单.csv"))
+    with django_capture_on_commit_callbacks(execute=True):
+        client.get(reverse("orgs:import_preview", args=[token]))
+    job = ImportJob.objects.get()
+    assert job.status == ImportStatus.FAILED and "CSV 文件格式有误" in job.reason
+    page = client.get(reverse("orgs:import_job", args=[job.pk])).content.decode()
+    assert "文件检查未完成。" in page and "CSV 文件格式有误" in page and 'name="mode"' not in page
+
+
+def test_another_villages_staff_cannot_see_a_preview_job(
+    client: Client, personas: Personas, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    settings.IMPORT_BACKGROUND_ROWS = 1
+    token = _uploaded(client, personas, [person_row(), person_row("", make_id(seq="34"))], django_capture_on_commit_callbacks)
+    job = ImportJob.objects.get()
+    for user in (personas.secretary_b, personas.town_staff, personas.district_admin):
+        client.force_login(user)
+        assert client.get(reverse("orgs:import_job", args=[job.pk])).status_code == 404
+        assert client.get(reverse("orgs:import_job", args=[job.pk]), {"format": "xlsx"}).status_code == 404
+        assert client.get(reverse("orgs:import_preview", args=[token])).status_code == 404
+        assert "名单.csv" not in client.get(reverse("orgs:import")).content.decode()
+    client.force_login(personas.member)
+    assert client.get(reverse("orgs:import_job", args=[job.pk])).status_code == 403
+    assert ImportJob.objects.count() == 1
 
 
 def test_a_failed_background_import_shows_its_reason_and_writes_nothing(
     client: Client, personas: Personas, settings: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     settings.IMPORT_BACKGROUND_ROWS = 1
-    token = _uploaded(client, personas, [person_row(), person_row("", make_id(seq="34"))])
+    token = _uploaded(client, personas, [person_row(), person_row("", make_id(seq="34"))], django_capture_on_commit_callbacks)
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("orgs:import_confirm", args=[token]), {"mode": "all"})
-    job = ImportJob.objects.get()
+    job = ImportJob.objects.get(kind=ImportKind.IMPORT)
     assert job.status == ImportStatus.FAILED and "有 1 行存在错误" in job.reason
     assert Person.objects.count() == 0 and Event.objects.count() == 0
     page = client.get(reverse("orgs:import_job", args=[job.pk])).content.decode()
     assert "导入失败" in page and "有 1 行存在错误" in page
+    # The preview offers the buttons again, with a word on the failed import.
+    preview = ImportJob.objects.get(kind=ImportKind.PREVIEW)
+    page = client.get(reverse("orgs:import_job", args=[preview.pk])).content.decode()
+    assert "上次导入未成功" in page and 'value="valid"' in page
     # The upload is released, so the user may go back and import the valid rows only.
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("orgs:import_confirm", args=[token]), {"mode": "valid"})
-    assert ImportJob.objects.filter(status=ImportStatus.DONE).count() == 1 and Person.objects.count() == 1
+    assert ImportJob.objects.filter(kind=ImportKind.IMPORT, status=ImportStatus.DONE).count() == 1 and Person.objects.count() == 1
 
 
 def test_a_queued_job_polls_with_htmx(client: Client, personas: Personas) -> None:
@@ -236,6 +373,15 @@ def test_a_job_runs_once_and_an_expired_upload_fails_it(personas: Personas) -> N
     assert job.status == ImportStatus.FAILED and "已过期" in job.reason and job.finished_at is not None
     assert importing_jobs.run_import_job.call(job.pk) == "skipped"
     assert not importing_jobs.transition(job, ImportStatus.RUNNING)
+    # A preview job is never run as an import, nor an import job as a preview.
+    preview = ImportJob.objects.create(
+        user=personas.secretary_a, token="t" * 43, kind=ImportKind.PREVIEW, file_name="a.csv", sha256="0" * 64
+    )
+    assert importing_jobs.run_import_job.call(preview.pk) == "skipped"
+    assert importing_jobs.run_preview_job.call(job.pk) == "skipped"
+    assert importing_jobs.run_preview_job.call(preview.pk) == ImportStatus.FAILED
+    preview.refresh_from_db()
+    assert "已过期" in preview.reason
 
 
 def test_stage_dates_and_age_are_checked_in_bulk(personas: Personas) -> None:
