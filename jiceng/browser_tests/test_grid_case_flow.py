@@ -123,3 +123,22 @@ def test_a_case_from_the_map_to_closing_with_an_escalation(page: Page, live_serv
     assert case.status == CaseStatus.CLOSED and case.level == CaseLevel.TOWN and case.closed_at is not None
     assert case.closed_at <= timezone.now()
     shot(page, "grid-case-closed")
+
+
+def test_the_public_map_loads_the_grids_of_its_view(page: Page, live_server, grids: Grids, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """A resident's map opens on the grids' extent and asks for the grids of each new view (a province
+    has 150,000); a view holding more than the limit says to zoom in."""
+    from jiceng.grid import selectors
+
+    monkeypatch.setattr(selectors, "PUBLIC_MAP_LIMIT", 3)
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if "grids.geojson" in r.url else None)
+    page.set_viewport_size({"width": 420, "height": 900})
+    page.goto(f"{live_server.url}/p/cases/")
+    expect(page.locator("#report-map[data-ready='1']")).to_be_attached()
+    assert asked and all("bbox=" in url for url in asked)
+    # the opening view holds all four grids: more than the limit of three, so the note shows
+    expect(page.locator("#report-map-note")).to_be_visible()
+    page.evaluate("() => document.getElementById('report-map').leafletMap.fitBounds([[22.6, 113.0], [22.61, 113.01]])")
+    expect(page.locator("#report-map-note")).to_be_hidden()
+    expect(page.locator("#report-map path.leaflet-interactive, #report-map path")).not_to_have_count(0)

@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db.models import Case as Case_
-from django.db.models import Count, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Count, Max, Min, Prefetch, Q, QuerySet, Value, When
 from django.db.models.functions import Left
 from django.http import Http404
 from django.utils import timezone
@@ -183,6 +183,29 @@ def map_features(grids: Iterable[Grid], open_counts: dict[int, int] | None = Non
     counts = open_counts or {}
     features = [_feature(g.pk, g.code, g.name, g.village.name, g.households, g.boundary, counts.get(g.pk, 0)) for g in grids if g.boundary]
     return {"type": "FeatureCollection", "features": features}
+
+
+# The public map shows at most this many grids at once; a wider view asks the resident to zoom in.
+PUBLIC_MAP_LIMIT = 300
+
+
+def public_map_data(bbox: tuple[float, float, float, float] | None) -> dict[str, Any]:
+    """Active grids whose bounding box meets bbox (west, south, east, north), as values, at most
+    PUBLIC_MAP_LIMIT of them; `truncated` says more were there. Without a bbox, the first ones.
+    A province holds 150,000 grids: the public page never receives them all."""
+    grids = Grid.objects.filter(is_active=True, boundary__isnull=False)
+    if bbox is not None:
+        west, south, east, north = bbox
+        grids = grids.filter(min_lng__lte=east, max_lng__gte=west, min_lat__lte=north, max_lat__gte=south)
+    rows = list(grids.order_by("pk").values_list("pk", "code", "name", "village__name", "households", "boundary")[: PUBLIC_MAP_LIMIT + 1])
+    features = [_feature(*r, 0) for r in rows[:PUBLIC_MAP_LIMIT] if r[5]]
+    return {"type": "FeatureCollection", "features": features, "truncated": len(rows) > PUBLIC_MAP_LIMIT}
+
+
+def grid_extent() -> tuple[float, float, float, float] | None:
+    """(west, south, east, north) of every active grid: where the public map opens."""
+    box = Grid.objects.filter(is_active=True).aggregate(w=Min("min_lng"), s=Min("min_lat"), e=Max("max_lng"), n=Max("max_lat"))
+    return None if None in box.values() else (box["w"], box["s"], box["e"], box["n"])
 
 
 def map_data(user: User, org: Organization) -> dict[str, Any]:

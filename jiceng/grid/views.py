@@ -5,6 +5,7 @@ services (PermissionDenied → 403), and shows a service's ValidationError as a 
 """
 
 import json
+import math
 from datetime import datetime
 from typing import Any
 
@@ -531,6 +532,8 @@ def public_report(request: Any) -> HttpResponse:
     context = {
         "form": form,
         "geojson_url": reverse("grid_public:geojson"),
+        "bounded": True,  # the map asks for the grids of its view only (selectors.public_map_data)
+        "extent": selectors.grid_extent(),
         "check_url": reverse("grid_public:check"),
         "tile_url": map_tile_url(),
         "accept": ",".join(services.PHOTO_TYPES),
@@ -538,10 +541,23 @@ def public_report(request: Any) -> HttpResponse:
     return render(request, "grid/public_report.html", context)
 
 
+def _bbox(raw: str) -> tuple[float, float, float, float] | None:
+    """west,south,east,north as Leaflet's toBBoxString() writes it; ValueError when malformed."""
+    if not raw:
+        return None
+    parts = [float(x) for x in raw.split(",")]
+    if len(parts) != 4 or not all(math.isfinite(x) for x in parts) or parts[0] > parts[2] or parts[1] > parts[3]:
+        raise ValueError(raw)
+    return parts[0], parts[1], parts[2], parts[3]
+
+
 @require_GET
 def public_geojson(request: Any) -> JsonResponse:
-    grids = Grid.objects.filter(is_active=True, boundary__isnull=False).select_related("village")
-    return JsonResponse(selectors.map_features(grids))
+    try:
+        bbox = _bbox(request.GET.get("bbox", ""))
+    except ValueError:
+        return JsonResponse({"detail": "地图范围（bbox）格式应为：西经,南纬,东经,北纬。"}, status=400)
+    return JsonResponse(selectors.public_map_data(bbox))
 
 
 @require_GET

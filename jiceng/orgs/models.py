@@ -116,9 +116,14 @@ class Education(models.TextChoices):
 class Person(models.Model):
     """A person known to the registry. ID number and phone are stored encrypted (domain.md §9.1)."""
 
-    organization = models.ForeignKey(Organization, verbose_name=_("所属组织"), on_delete=models.PROTECT, related_name="people")
-    name = models.CharField(_("姓名"), max_length=50, db_index=True)
-    name_initials = models.CharField(_("姓名拼音首字母"), max_length=50, db_index=True, blank=True)
+    # No single-column indexes on organization, name or initials: person_org_name leads with the
+    # organization and serves scoped name prefixes, the trigram indexes serve longer searches; each
+    # index more costs every imported row (docs/performance.md, "Import").
+    organization = models.ForeignKey(
+        Organization, verbose_name=_("所属组织"), on_delete=models.PROTECT, related_name="people", db_index=False
+    )
+    name = models.CharField(_("姓名"), max_length=50)
+    name_initials = models.CharField(_("姓名拼音首字母"), max_length=50, blank=True)
     gender = models.CharField(_("性别"), max_length=1, choices=Gender.choices)
     birth_date = models.DateField(_("出生日期"), null=True, blank=True)
     ethnicity = models.CharField(_("民族"), max_length=20, blank=True, default="汉族")
@@ -128,7 +133,7 @@ class Person(models.Model):
     id_number_hash = models.CharField(max_length=64, blank=True)
     id_number_masked = models.CharField(_("身份证号"), max_length=32, blank=True)
     phone_encrypted = models.TextField(blank=True)
-    phone_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    phone_hash = models.CharField(max_length=64, blank=True)
     phone_masked = models.CharField(_("手机号"), max_length=20, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -138,7 +143,10 @@ class Person(models.Model):
             models.UniqueConstraint(fields=["id_number_hash"], condition=~models.Q(id_number_hash=""), name="unique_person_id_number")
         ]
         # "in scope and starting with 陈" on the people list, as member_branch_name on members
-        indexes = [models.Index(fields=["organization", "name"], name="person_org_name", opclasses=["int8_ops", "varchar_pattern_ops"])]
+        indexes = [
+            models.Index(fields=["organization", "name"], name="person_org_name", opclasses=["int8_ops", "varchar_pattern_ops"]),
+            models.Index(fields=["phone_hash"], name="person_phone_hash"),  # equality only: no pattern twin
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -174,8 +182,9 @@ class Member(models.Model):
     """A party member or someone in the development pipeline, attached to one branch."""
 
     person = models.OneToOneField(Person, on_delete=models.PROTECT, related_name="member")
-    branch = models.ForeignKey(Organization, verbose_name=_("所在党组织"), on_delete=models.PROTECT, related_name="members")
-    stage = models.CharField(_("阶段"), max_length=20, choices=Stage.choices, db_index=True)
+    # branch and stage are served by the (branch, stage) and (branch, name) indexes below
+    branch = models.ForeignKey(Organization, verbose_name=_("所在党组织"), on_delete=models.PROTECT, related_name="members", db_index=False)
+    stage = models.CharField(_("阶段"), max_length=20, choices=Stage.choices)
     applied_on = models.DateField(_("申请入党日期"), null=True, blank=True)
     activist_on = models.DateField(_("确定积极分子日期"), null=True, blank=True)
     candidate_on = models.DateField(_("确定发展对象日期"), null=True, blank=True)

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from jiceng.accounts.models import User
 from jiceng.audit.models import Event
 from jiceng.conftest import Personas, Tree
-from jiceng.grid import services, views
+from jiceng.grid import selectors, services, views
 from jiceng.grid.models import Case, CaseStatus
 from jiceng.grid.tests.conftest import IN_A1, IN_B1, OUTSIDE, Grids, report
 from jiceng.orgs import selectors as org_selectors
@@ -170,6 +170,29 @@ def _public(client: Client, phone: str = "13912345678", where: tuple[float, floa
 
     data["category"] = CaseCategory.objects.get(code="facilities").pk
     return client.post("/p/cases/", data)
+
+
+def test_the_public_map_sends_only_the_grids_in_view(grids: Grids, django_assert_num_queries: Any) -> None:
+    client = Client()
+    with django_assert_num_queries(1):
+        near = client.get("/p/cases/grids.geojson", {"bbox": "113.004,22.601,113.012,22.609"}).json()
+    assert sorted(f["properties"]["code"] for f in near["features"]) == [grids.a1.code, grids.a2.code]
+    assert near["truncated"] is False and near["features"][0]["geometry"]["type"] == "Polygon"
+    assert client.get("/p/cases/grids.geojson", {"bbox": "114,23,114.1,23.1"}).json()["features"] == []
+    page = client.get("/p/cases/").content.decode()
+    assert 'data-bounded="1"' in page and 'data-extent="113.0,22.6,113.11,22.61"' in page
+
+
+def test_a_wide_public_view_is_cut_and_says_so(grids: Grids, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(selectors, "PUBLIC_MAP_LIMIT", 2)
+    wide = Client().get("/p/cases/grids.geojson", {"bbox": "112,22,114,23"}).json()
+    assert len(wide["features"]) == 2 and wide["truncated"] is True
+
+
+@pytest.mark.parametrize("bbox", ["113,22", "a,b,c,d", "114,22,113,23", "113,22,nan,23", "113,22,inf,23"])
+def test_a_malformed_public_bbox_is_refused_in_chinese(grids: Grids, bbox: str) -> None:
+    response = Client().get("/p/cases/grids.geojson", {"bbox": bbox})
+    assert response.status_code == 400 and "格式" in response.json()["detail"]
 
 
 def test_a_resident_reports_without_an_account_and_tracks_it(grids: Grids, personas: Personas) -> None:
