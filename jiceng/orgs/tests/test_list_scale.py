@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
@@ -189,3 +190,13 @@ def test_the_trigram_index_exists_on_postgresql() -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'orgs_person' AND indexdef LIKE '%gin_trgm_ops%'")
         assert {row[0] for row in cursor.fetchall()} == {"person_name_trgm", "person_initials_trgm"}
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL planner statistics")
+@pytest.mark.django_db
+def test_organization_paths_keep_a_fine_histogram() -> None:
+    """One district's path range under a city and a province must not fall inside one histogram bucket
+    (orgs migration 0009: the planner estimated 1 village instead of 430 and sorted 83,461 cases)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT attstattarget FROM pg_attribute WHERE attrelid = 'orgs_organization'::regclass AND attname = 'path'")
+        assert cursor.fetchone()[0] == 10_000
