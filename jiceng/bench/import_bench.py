@@ -34,14 +34,16 @@ def _bare(kind: str, data: bytes) -> dict[str, Any]:
     return {"cells": readers[kind](data)}
 
 
-def _rows(rows: int) -> tuple[list[str], list[list[Any]]]:
+def _rows(rows: int, within: str = "") -> tuple[list[str], list[list[Any]]]:
+    """`rows` member rows spread over the villages under the path `within` (the importer's scope)."""
     from jiceng.bench.generate import GIVEN, SURNAMES, id_number, phone
     from jiceng.lib.validators import birth_date_from_id
     from jiceng.orgs.importing_files import COLUMNS
     from jiceng.orgs.models import Organization, OrgKind
 
     branches = {b.path[: -Organization.steplen]: b.code for b in Organization.objects.filter(kind=OrgKind.BRANCH).only("path", "code")}
-    places = [(v.code, branches[v.path]) for v in Organization.objects.filter(kind=OrgKind.VILLAGE).order_by("path") if v.path in branches]
+    villages = Organization.objects.filter(kind=OrgKind.VILLAGE, path__startswith=within).order_by("path")
+    places = [(v.code, branches[v.path]) for v in villages if v.path in branches]
     if not places:
         raise SystemExit("No villages with a branch: run `manage.py generate_scale --scale district` on this database first.")
     headers = [c.header for c in COLUMNS]
@@ -211,7 +213,8 @@ def run(rows: int = 100_000) -> str:
     user = User.objects.filter(username=BENCH_DISTRICT_USERNAME).first() or User.objects.filter(username=BENCH_USERNAME).first()
     if user is None:
         raise SystemExit("No benchmark user: run `manage.py generate_scale` on this database first.")
-    headers, table = _rows(rows)
+    grant = user.grants.select_related("organization").order_by("organization__path").first()
+    headers, table = _rows(rows, grant.organization.path if grant else "")
     files = {"xlsx": _xlsx(headers, table), "csv": _csv(headers, table)}
     del table
     lines = [
