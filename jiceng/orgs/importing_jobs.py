@@ -83,16 +83,26 @@ def preview_job(*, user: User, upload: uploads.Upload) -> ImportJob:
     return job
 
 
-@task()
-def run_preview_job(job_id: int) -> str:
-    """Check every row of one upload, write nothing; the counts and every bad row go on the job row."""
-    job = ImportJob.objects.select_related("user").filter(pk=job_id, kind=ImportKind.PREVIEW).first()
+def _claim(job_id: int, kind: str) -> tuple[ImportJob, uploads.Upload] | str:
+    """The queued job of this kind, now running, with its upload; else the status the task returns
+    (another worker took it, or the upload expired: the job then fails with the reason)."""
+    job = ImportJob.objects.select_related("user").filter(pk=job_id, kind=kind).first()
     if job is None or not transition(job, ImportStatus.RUNNING):
         return "skipped"
     upload = uploads.load_upload(user=job.user, token=job.token)
     if upload is None:
         transition(job, ImportStatus.FAILED, reason=_("上传的文件已过期或已被删除，请重新上传。"))
         return ImportStatus.FAILED
+    return job, upload
+
+
+@task()
+def run_preview_job(job_id: int) -> str:
+    """Check every row of one upload, write nothing; the counts and every bad row go on the job row."""
+    claimed = _claim(job_id, ImportKind.PREVIEW)
+    if isinstance(claimed, str):
+        return claimed
+    job, upload = claimed
     try:
         report = validate(actor=job.user, data=upload.data, file_name=job.file_name)
     except ImportFileError as exc:
@@ -132,13 +142,10 @@ def _finish(job: ImportJob, result: ImportResult) -> None:
 @task()
 def run_import_job(job_id: int) -> str:
     """Run one queued import; the outcome is on the job row, the upload is deleted once done."""
-    job = ImportJob.objects.select_related("user").filter(pk=job_id, kind=ImportKind.IMPORT).first()
-    if job is None or not transition(job, ImportStatus.RUNNING):
-        return "skipped"
-    upload = uploads.load_upload(user=job.user, token=job.token)
-    if upload is None:
-        transition(job, ImportStatus.FAILED, reason=_("上传的文件已过期或已被删除，请重新上传。"))
-        return ImportStatus.FAILED
+    claimed = _claim(job_id, ImportKind.IMPORT)
+    if isinstance(claimed, str):
+        return claimed
+    job, upload = claimed
     try:
         result = import_file(actor=job.user, data=upload.data, file_name=job.file_name, only_valid=job.only_valid)
     except (ImportFileError, ImportRefused) as exc:
