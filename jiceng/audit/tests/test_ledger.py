@@ -11,25 +11,11 @@ from django.urls import reverse
 
 from jiceng.audit.models import Event, LedgerError
 from jiceng.audit.services import record, verify
+from jiceng.audit.tests.ledger_helpers import events as _events
+from jiceng.audit.tests.ledger_helpers import tamper as _tamper
 from jiceng.conftest import Personas, Tree
 
 pytestmark = pytest.mark.django_db
-
-
-def _events(n: int) -> None:
-    with transaction.atomic():
-        for i in range(n):
-            record(actor=None, action="test.event", changes={"i": i, "名称": "甲村"})
-
-
-def _tamper(sql: str, params: list[str]) -> None:
-    """Change a row behind the ORM's back, as someone with database access could."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SET session_replication_role = replica")  # a superuser bypassing triggers
-        cursor.execute(sql, params)
-        if connection.vendor == "postgresql":
-            cursor.execute("SET session_replication_role = origin")
 
 
 def test_it_verifies_an_intact_chain() -> None:

@@ -19,6 +19,8 @@ from jiceng.accounts.models import Role, User
 from jiceng.audit.chain import GENESIS, encode, encode_acyclic, encode_fast
 from jiceng.audit.models import Checkpoint, Event, LedgerHead
 from jiceng.audit.services import FULL_CHECK_WORKERS, check_run, recompute_hash, record, routine_base, verify
+from jiceng.audit.tests.ledger_helpers import events as _events
+from jiceng.audit.tests.ledger_helpers import tamper as _tamper
 from jiceng.audit.verification import ranges, verify_from, verify_full, verify_span
 from jiceng.conftest import Personas, Tree, make_user
 
@@ -34,22 +36,6 @@ AWKWARD_CHANGES: list[dict[str, object]] = [
 ]
 
 AWKWARD_TEXT = 'a"b\\c/\b\f\n\r\t\x01\x1f\x7f\u2028 中文🇨🇳'
-
-
-def _events(n: int, actor: User | None = None) -> None:
-    with transaction.atomic():
-        for i in range(n):
-            record(actor=actor, action="test.event", changes={"i": i, "名称": "甲村"})
-
-
-def _tamper(sql: str, params: list[Any]) -> None:
-    """Change rows behind the ORM's back, as someone with database access could."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SET session_replication_role = replica")  # a superuser bypassing triggers
-        cursor.execute(sql, params)
-        if connection.vendor == "postgresql":
-            cursor.execute("SET session_replication_role = origin")
 
 
 def test_raw_rows_hash_exactly_what_record_hashed(tree: Tree, personas: Personas) -> None:
