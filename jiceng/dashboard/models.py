@@ -29,6 +29,23 @@ class Snapshot(models.Model):
         return f"{self.organization_id}/{self.year}@{self.as_of:%Y-%m-%d %H:%M}"
 
 
+class PendingSnapshot(models.Model):
+    """A snapshot that a page found missing and handed to the task queue (a district, city or province
+    is too large to compute inside a request; rollups.claim_fill). The unique row is what makes two
+    requests at once enqueue one task; it is deleted when the snapshot is stored."""
+
+    organization = models.ForeignKey(Organization, verbose_name=_("组织"), on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField(_("年度"))
+    requested_at = models.DateTimeField(_("提交时间"))  # the last enqueue; another one only after REFRESH_COOLDOWN
+
+    class Meta:
+        verbose_name = _("待生成的指标快照")
+        constraints = [models.UniqueConstraint(fields=["organization", "year"], name="dashboard_pending_org_year")]
+
+    def __str__(self) -> str:
+        return f"{self.organization_id}/{self.year} pending since {self.requested_at:%Y-%m-%d %H:%M}"
+
+
 class Source(models.TextChoices):
     REFRESH = "refresh", _("定时/手动刷新")
     RECORDS = "records", _("按记录日期回溯")

@@ -2,8 +2,10 @@
 
 - `refresh(root, year)` computes the dashboards of `root` and every town and village under it in one
   pass (indicators.compute_all), replaces their `Snapshot` rows and writes today's `HistoryPoint`s.
-  It runs from the task queue (tasks.py), from `manage.py refresh_indicators` (cron / systemd timer)
-  and, once, live when a page finds no snapshot yet.
+  It runs from the task queue (tasks.py) and from `manage.py refresh_indicators` (cron / systemd timer).
+- `snapshot_for(org, year)` is what every page reads. When no snapshot is stored yet, a town or village
+  computes its small subtree in the request; a district, city or province is handed to the task
+  queue once (`claim_fill`, then the task runs `fill`) and the page says it is being generated.
 - `backfill(root, days)` computes history points for past days from the records' own dates, for the
   indicators whose records carry dates (一肩挑 from posts, case on-time rate from case times). The
   others (formation, organizations, members) have no dated source: their history starts at the
@@ -22,13 +24,19 @@ from django.db.models.functions import Substr
 from django.utils import timezone
 
 from jiceng.dashboard import indicators, regions
-from jiceng.dashboard.models import HistoryPoint, Snapshot, Source
+from jiceng.dashboard.models import HistoryPoint, PendingSnapshot, Snapshot, Source
 from jiceng.grid.models import DONE_STATUSES, Case
-from jiceng.orgs.models import REGION_KINDS, Organization, OrgKind
+from jiceng.orgs.models import GRASSROOTS_KINDS, REGION_KINDS, Organization, OrgKind
 from jiceng.orgs.rules import yijiantiao
 
-# A page may ask for a refresh of the same organization and year at most this often.
+# A page may ask for a refresh of the same organization and year at most this often; a missing
+# snapshot is handed to the task queue again at most this often too (claim_fill).
 REFRESH_COOLDOWN = timedelta(minutes=5)
+
+# Computed inside the request when a page finds no snapshot: a town's or village's subtree is small.
+# A district takes seconds (≈ 3 s at province scale) and a province minutes (122 districts), far
+# past gunicorn's timeout, so those are left to the task queue.
+INLINE_KINDS = indicators.TOWN_KINDS | GRASSROOTS_KINDS
 
 
 # ---- encoding: a Dashboard to JSON and back (Decimal kept exact) ----------------------------------
@@ -122,6 +130,7 @@ def _store(boards: Mapping[int, indicators.Dashboard], year: int, now: datetime)
     today = timezone.localdate(now)
     with transaction.atomic():
         Snapshot.objects.filter(organization_id__in=list(boards), year=year).delete()
+        PendingSnapshot.objects.filter(organization_id__in=list(boards), year=year).delete()  # asked for and now there
         Snapshot.objects.bulk_create(Snapshot(organization_id=pk, year=year, as_of=b.as_of, data=encode(b)) for pk, b in boards.items())
         if year == today.year:  # the history holds today's figures, not a past year's tables
             _store_points(today, now, Source.REFRESH, {pk: b.counts for pk, b in boards.items()})
@@ -168,18 +177,65 @@ def roots() -> list[Organization]:
     return list(Organization.objects.filter(depth=1, kind__in=indicators.LEVEL_KINDS | REGION_KINDS).order_by("path"))
 
 
+class SnapshotPending(Exception):
+    """No snapshot yet: the task queue was asked for it at `requested_at`, the page says so."""
+
+    def __init__(self, org: Organization, year: int, requested_at: datetime) -> None:
+        super().__init__(f"snapshot of {org.pk}/{year} pending since {requested_at:%Y-%m-%d %H:%M}")
+        self.org, self.year, self.requested_at = org, year, requested_at
+
+
 def snapshot_for(org: Organization, year: int) -> Snapshot:
-    """The stored snapshot of `org` for `year`; computed live once if there is none (a city or
-    province from its children's stored snapshots, computing only the missing ones)."""
+    """The stored snapshot of `org` for `year`. Without one, a town or village computes its own
+    subtree here and stores it; a district, city or province is handed to the task queue (at most once
+    per REFRESH_COOLDOWN, claim_fill) and SnapshotPending is raised, unless the task ran inline
+    (the immediate backend) and stored it."""
     found = Snapshot.objects.filter(organization=org, year=year).first()
-    if found is None:
-        now = timezone.now()
-        if org.kind in REGION_KINDS:
-            _rollup(org, year, now, recompute=False)
-        else:
-            _refresh_tree(org, year, now)
-        found = Snapshot.objects.get(organization=org, year=year)
-    return found
+    if found is not None:
+        return found
+    if org.kind in INLINE_KINDS:
+        _refresh_tree(org, year, timezone.now())
+        return Snapshot.objects.get(organization=org, year=year)
+    from jiceng.dashboard.tasks import refresh_indicators  # tasks.py imports this module
+
+    pending, claimed = claim_fill(org, year)
+    if claimed:
+        refresh_indicators.enqueue(org.pk, year, missing_only=True)
+        found = Snapshot.objects.filter(organization=org, year=year).first()
+        if found is not None:
+            return found
+    raise SnapshotPending(org, year, pending.requested_at)
+
+
+def claim_fill(org: Organization, year: int, now: datetime | None = None) -> tuple[PendingSnapshot, bool]:
+    """Record that `org`'s missing snapshot for `year` was asked for; True when this caller should
+    enqueue the task: the first to ask, or the first after REFRESH_COOLDOWN (a task that failed or was
+    lost is asked for again). Race-safe: of two INSERTs of the unique (organization, year) row one
+    fails and get_or_create reads the winner's row; a later claim is one conditional UPDATE, as in
+    claim_refresh, so of two stale claims at once only one changes the row."""
+    now = now or timezone.now()
+    pending, created = PendingSnapshot.objects.get_or_create(organization=org, year=year, defaults={"requested_at": now})
+    if created:
+        return pending, True
+    if pending.requested_at >= now - REFRESH_COOLDOWN:
+        return pending, False
+    claimed = PendingSnapshot.objects.filter(pk=pending.pk, requested_at__lt=now - REFRESH_COOLDOWN).update(requested_at=now)
+    if claimed:
+        pending.requested_at = now
+    return pending, bool(claimed)
+
+
+def fill(org: Organization, year: int | None = None, now: datetime | None = None) -> int:
+    """Store `org`'s missing snapshot for `year` (what a page asked for); returns how many were written.
+    A city or province is added up from its children's stored snapshots, computing only the children
+    that have none. Nothing is recomputed when the snapshot is there already (a task enqueued again
+    after the cooldown, or a scheduled refresh that came first)."""
+    now = now or timezone.now()
+    year = year or timezone.localdate(now).year
+    if Snapshot.objects.filter(organization=org, year=year).exists():
+        PendingSnapshot.objects.filter(organization=org, year=year).delete()
+        return 0
+    return _rollup(org, year, now, recompute=False) if org.kind in REGION_KINDS else _refresh_tree(org, year, now)
 
 
 def claim_refresh(snapshot: Snapshot, now: datetime | None = None) -> bool:

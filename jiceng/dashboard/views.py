@@ -1,7 +1,10 @@
 """Dashboard pages: one per province, city, district, town and village, the big screen, exports and the annual report.
 
 Every page reads the stored snapshot of its organization (rollups.py): one row, whatever the size of
-the data, and the same "as of" time on the page, its exports, its PDF and the big screen.
+the data, and the same "as of" time on the page, its exports, its PDF and the big screen. When a
+district's, city's or province's snapshot is not stored yet, a task computes it (rollups.snapshot_for):
+the page says it is being generated and reloads itself, an export goes back to the page, and the big
+screen's JSON carries a pending flag.
 """
 
 from collections.abc import Callable
@@ -61,10 +64,41 @@ def _breadcrumb(user: User, org: Organization) -> list[Organization]:
 
 
 def _board(org: Organization, year: int) -> indicators.Dashboard:
-    """The stored dashboard of `org` for `year` (computed once if missing), with its history table."""
+    """The stored dashboard of `org` for `year`, with its history table; raises rollups.SnapshotPending
+    while a task computes a missing one."""
     board = rollups.decode(rollups.snapshot_for(org, year), org)
     board.tables.append(rollups.history_table(org))
     return board
+
+
+def _page_url(org: Organization, year: int) -> str:
+    return f"{reverse('dashboard:org', args=[org.pk])}?year={year}"
+
+
+def _years() -> list[int]:
+    return list(range(timezone.localdate().year, timezone.localdate().year - 6, -1))
+
+
+# The pending page (and the big screen) reloads this often until the task has stored the snapshot.
+PENDING_RELOAD_SECONDS = 15
+
+
+def _pending_page(request: AuthedRequest, pending: rollups.SnapshotPending) -> HttpResponse:
+    context = {
+        "org": pending.org,
+        "year": pending.year,
+        "requested_at": exporting.as_of(pending.requested_at),
+        "breadcrumb": _breadcrumb(request.user, pending.org),
+        "years": _years(),
+        "reload_seconds": PENDING_RELOAD_SECONDS,
+    }
+    return render(request, "dashboard/pending.html", context)
+
+
+def _back_to_pending_page(request: AuthedRequest, pending: rollups.SnapshotPending) -> HttpResponse:
+    """An export or report of a snapshot that is still being generated: back to the page, which says so."""
+    messages.info(request, _("看板数据正在生成，生成后才能导出 Excel 或年度报告，请稍候再试。"))
+    return redirect(_page_url(pending.org, pending.year))
 
 
 # ---- the page's tables, prepared once in Python ----------------------------------------------------
@@ -138,12 +172,15 @@ def index(request: AuthedRequest) -> HttpResponse:
 @require_GET
 def org_dashboard(request: AuthedRequest, pk: int) -> HttpResponse:
     org = _org(request.user, pk)
-    board = _board(org, _year(request))
+    try:
+        board = _board(org, _year(request))
+    except rollups.SnapshotPending as pending:
+        return _pending_page(request, pending)
     context = {
         "board": board,
         "tables": page_tables(board),
         "breadcrumb": _breadcrumb(request.user, org),
-        "years": list(range(timezone.localdate().year, timezone.localdate().year - 6, -1)),
+        "years": _years(),
         "as_of": exporting.as_of(board.as_of),
     }
     return render(request, "dashboard/org.html", context)
@@ -151,9 +188,12 @@ def org_dashboard(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def export(request: AuthedRequest, pk: int, key: str) -> FileResponse:
+def export(request: AuthedRequest, pk: int, key: str) -> HttpResponse | FileResponse:
     org = _org(request.user, pk)
-    board = _board(org, _year(request))
+    try:
+        board = _board(org, _year(request))
+    except rollups.SnapshotPending as pending:
+        return _back_to_pending_page(request, pending)
     table = board.table(key)
     if table is None:
         raise Http404
@@ -165,7 +205,10 @@ def export(request: AuthedRequest, pk: int, key: str) -> FileResponse:
 @require_GET
 def annual_report(request: AuthedRequest, pk: int) -> HttpResponse:
     org = _org(request.user, pk)
-    board = _board(org, _year(request))
+    try:
+        board = _board(org, _year(request))
+    except rollups.SnapshotPending as pending:
+        return _back_to_pending_page(request, pending)
     pdf = exporting.annual_report(actor=request.user, board=board)
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f"inline; filename=report-{org.code}-{board.year}.pdf"
@@ -176,10 +219,15 @@ def annual_report(request: AuthedRequest, pk: int) -> HttpResponse:
 @require_POST
 def refresh(request: AuthedRequest, pk: int) -> HttpResponse:
     """Ask for a fresh snapshot of this organization's subtree: any staff who may open the page may
-    ask, at most once per rollups.REFRESH_COOLDOWN; each accepted request is an audit event."""
+    ask, at most once per rollups.REFRESH_COOLDOWN; each accepted request is an audit event. With no
+    snapshot yet, the page's own request for one (rollups.snapshot_for) stands for it."""
     org = _org(request.user, pk)
     year = _year(request)
-    if rollups.claim_refresh(rollups.snapshot_for(org, year)):
+    try:
+        snapshot = rollups.snapshot_for(org, year)
+    except rollups.SnapshotPending:
+        return redirect(_page_url(org, year))  # the page says it is being generated
+    if rollups.claim_refresh(snapshot):
         with transaction.atomic():
             audit.record(actor=request.user, action=REFRESH_ACTION, org=org, changes={"year": year})
         tasks.refresh_indicators.enqueue(org.pk, year)
@@ -187,7 +235,7 @@ def refresh(request: AuthedRequest, pk: int) -> HttpResponse:
     else:
         minutes = int(rollups.REFRESH_COOLDOWN.total_seconds() // 60)
         messages.warning(request, _("该看板数据刚刚更新或已在刷新中，请%(n)d分钟后再试。") % {"n": minutes})
-    return redirect(f"{reverse('dashboard:org', args=[org.pk])}?year={year}")
+    return redirect(_page_url(org, year))
 
 
 # ---- the big screen (大屏) -------------------------------------------------------------------------
@@ -197,7 +245,12 @@ def refresh(request: AuthedRequest, pk: int) -> HttpResponse:
 @require_GET
 def screen(request: AuthedRequest) -> HttpResponse:
     org = _top(request.user)
-    context = {"org": org, "data_url": reverse("dashboard:screen_data"), "tile_url": map_tile_url()}
+    context = {
+        "org": org,
+        "data_url": reverse("dashboard:screen_data"),
+        "tile_url": map_tile_url(),
+        "pending_ms": PENDING_RELOAD_SECONDS * 1000,
+    }
     return render(request, "dashboard/screen.html", context)
 
 
@@ -212,10 +265,22 @@ def _plain(value: Any) -> Any:
 @login_required
 @require_GET
 def screen_data(request: AuthedRequest) -> JsonResponse:
-    """What the big screen redraws every 60 seconds: the figures, the charts and the grid map."""
+    """What the big screen redraws every 60 seconds: the figures, the charts and the grid map; while a
+    task generates the snapshot, only `pending` and the time it was asked for."""
     user = request.user
     org = _top(user)
-    board = rollups.decode(rollups.snapshot_for(org, timezone.localdate().year), org)
+    try:
+        board = rollups.decode(rollups.snapshot_for(org, timezone.localdate().year), org)
+    except rollups.SnapshotPending as pending:
+        requested_at = exporting.as_of(pending.requested_at)
+        waiting = {
+            "org": org.name,
+            "pending": True,
+            "requested_at": requested_at,
+            "title": _("看板数据正在生成，请稍候"),
+            "message": _("已于 %(time)s 提交后台生成，生成后自动显示。") % {"time": requested_at},
+        }
+        return JsonResponse(waiting, json_dumps_params={"ensure_ascii": False})
     # A city's or province's map would carry thousands of grid outlines: their screen shows the figures only.
     grids = (
         []
@@ -225,6 +290,7 @@ def screen_data(request: AuthedRequest) -> JsonResponse:
     charts = {t.key: {"title": t.title, "option": t.chart} for t in board.tables if t.chart is not None}
     data = {
         "org": org.name,
+        "pending": False,
         "as_of": exporting.as_of(board.as_of),
         "kpis": [{"label": label, "value": _plain(value), "unit": unit} for label, value, unit in board.kpis],
         "charts": charts,
