@@ -174,7 +174,7 @@ class PersonPage(Schema):
 
 
 class PersonQuery(PageQuery):
-    q: str | None = Field(None, max_length=50, description="姓名或拼音首字母（如 zs）包含的文字")
+    q: str | None = Field(None, max_length=50, description="姓名或拼音首字母（如 zs）：1-2 个字母或汉字匹配开头，3 个以上匹配包含")
     id_number: str | None = Field(None, description="按身份证号精确查找（经密钥哈希比对，不存明文）")
 
 

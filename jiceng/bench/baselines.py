@@ -33,8 +33,12 @@ def tree(request: HttpRequest) -> JsonResponse:
 
 def members(request: HttpRequest) -> JsonResponse:
     qs = Member.objects.filter(branch__path__startswith=_root_path(request))
-    if q := request.GET.get("q"):
-        qs = qs.filter(name__startswith=q)  # the page's query: the member's copy of the name, a prefix for 1-2 characters
+    # the page's query for one or two characters (orgs.selectors._name_filter): a prefix of the member's
+    # copy of the name, or of its pinyin initials (stored lower-case) for Latin letters
+    if (q := request.GET.get("q", "")) and q.isascii():
+        qs = qs.filter(name_initials__startswith=q.lower())
+    elif q:
+        qs = qs.filter(name__startswith=q)
     qs = qs.order_by("branch__path", "name", "pk")
     return _page(qs, ["pk", "person_id", "name", "branch__name", "stage", "applied_on", "full_on"])
 

@@ -166,6 +166,9 @@ def endpoints(t: Targets) -> list[Endpoint]:
         Endpoint("tree", "organization tree", "/orgs/", "/_bench/tree/"),
         Endpoint("members", "member list", "/orgs/members/", f"/_bench/members/{p}"),
         Endpoint("search", "member search", "/orgs/members/?q=%E9%99%88", f"/_bench/members/{p}&q=%E9%99%88"),
+        # Pinyin initials: c finds the same members as 陈 (no other generated surname reads c), through
+        # the (branch, name_initials) index instead of (branch, name).
+        Endpoint("search-latin", "member search (initials)", "/orgs/members/?q=c", f"/_bench/members/{p}&q=c"),
         Endpoint("decisions", "decision list", "/decisions/", f"/_bench/decisions/{p}"),
         Endpoint("needs", "needs board", "/needs/queue/", f"/_bench/needs/{p}"),
         Endpoint("cases", "case list", "/grid/cases/", f"/_bench/cases/{p}"),

@@ -116,9 +116,9 @@ class Education(models.TextChoices):
 class Person(models.Model):
     """A person known to the registry. ID number and phone are stored encrypted (domain.md §9.1)."""
 
-    # No single-column indexes on organization, name or initials: person_org_name leads with the
-    # organization and serves scoped name prefixes, the trigram indexes serve longer searches; each
-    # index more costs every imported row (docs/performance.md, "Import").
+    # No single-column indexes on organization, name or initials: person_org_name and person_org_initials
+    # lead with the organization and serve scoped prefixes of the name and of the initials, the trigram
+    # indexes serve longer searches; each index more costs every imported row (docs/performance.md, "Import").
     organization = models.ForeignKey(
         Organization, verbose_name=_("所属组织"), on_delete=models.PROTECT, related_name="people", db_index=False
     )
@@ -142,9 +142,12 @@ class Person(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["id_number_hash"], condition=~models.Q(id_number_hash=""), name="unique_person_id_number")
         ]
-        # "in scope and starting with 陈" on the people list, as member_branch_name on members
+        # "in scope and starting with 陈" (or initials starting with cj) on the people list, as on members
         indexes = [
             models.Index(fields=["organization", "name"], name="person_org_name", opclasses=["int8_ops", "varchar_pattern_ops"]),
+            models.Index(
+                fields=["organization", "name_initials"], name="person_org_initials", opclasses=["int8_ops", "varchar_pattern_ops"]
+            ),
             models.Index(fields=["phone_hash"], name="person_phone_hash"),  # equality only: no pattern twin
         ]
 
@@ -208,6 +211,8 @@ class Member(models.Model):
             models.Index(fields=["branch", "stage"], name="member_branch_stage"),
             # pattern opclass: the database collation is not C, so LIKE '陈%' needs it to use the index
             models.Index(fields=["branch", "name"], name="member_branch_name", opclasses=["int8_ops", "varchar_pattern_ops"]),
+            # "in scope and initials starting with cj": one or two Latin letters (selectors._name_filter)
+            models.Index(fields=["branch", "name_initials"], name="member_branch_initials", opclasses=["int8_ops", "varchar_pattern_ops"]),
         ]
 
     def __str__(self) -> str:

@@ -60,23 +60,34 @@ def get_person_for_user(user: User, pk: int) -> Person:
     return get_for_user(Person.objects.select_related("organization"), user, roles("person.view"), "organization__path", pk=pk)
 
 
-# Shorter Chinese queries match the start of the name: pg_trgm cannot serve a search for one or two
-# characters, and a search for any name containing 陈 reads every person in scope.
+# Short queries match the start: pg_trgm cannot serve a search for one or two characters, and a
+# search for any name containing 陈 (or any initials containing c) reads every person in scope.
 PREFIX_SEARCH_MAX = 2
 
 
 def _name_filter(qs: QuerySet[Any], q: str, prefix: str = "") -> QuerySet[Any]:
-    """A Chinese query of one or two characters finds names starting with it (the surname, or the
-    surname and the first given character: 陈, 陈建), served by the b-tree index on the name; a
-    longer one finds names containing it (陈建国, 建国强), served on PostgreSQL by the trigram index
-    (orgs migration 0004). A Latin query finds names containing it or pinyin initials containing it
-    (zs for 张三; initials are stored lower-case)."""
+    """The name search (docs/workflows/registry.md, "Name search").
+
+    Chinese: one or two characters find names starting with them (the surname, or the surname and
+    the first given character: 陈, 陈建), served by the (scope, name) b-tree index; three or more find
+    names containing them (陈建国, 建国强), served on PostgreSQL by the trigram index (orgs migration 0004).
+
+    Latin letters are pinyin initials, stored lower-case (zs for 张三, cjg for 陈建国). One or two
+    letters find initials starting with them (cj finds 陈建国, jg does not), served by the
+    (scope, name_initials) b-tree index (orgs migration 0010). They do not also look for the letters
+    in the name: a name holding Latin letters is all but unknown in the registry (ID cards carry
+    Chinese characters), and a case-insensitive match inside the name (`UPPER(name) LIKE '%C%'`) can
+    use no index, so ORing it in would read every row in scope again, the cost the prefix avoids. Such a name still starts its
+    initials with its first letter (Amy Li → a) and is found by three letters of its name. Three or
+    more letters find initials or names containing them, case-insensitively, as before."""
     q = q.strip()
     if not q:
         return qs
+    short = len(q) <= PREFIX_SEARCH_MAX
     if not q.isascii():
-        lookup = "startswith" if len(q) <= PREFIX_SEARCH_MAX else "contains"
-        return qs.filter(**{f"{prefix}name__{lookup}": q})
+        return qs.filter(**{f"{prefix}name__{'startswith' if short else 'contains'}": q})
+    if short:
+        return qs.filter(**{f"{prefix}name_initials__startswith": q.lower()})
     return qs.filter(Q(**{f"{prefix}name__icontains": q}) | Q(**{f"{prefix}name_initials__contains": q.lower()}))
 
 
@@ -114,9 +125,10 @@ def filter_people(qs: QuerySet[Person], params: Mapping[str, str]) -> QuerySet[P
 
 def _member_name_filter(qs: QuerySet[Member], q: str) -> QuerySet[Member]:
     """_name_filter on the member's own copy of the name (Member.name, Member.name_initials): a prefix
-    of one or two characters is served by the (branch, name) index, a Latin query reads member rows
-    in scope without joining people. Three or more Chinese characters go through the person's
-    trigram index, which finds the few matching people in the whole registry at once.
+    of one or two characters is served by the (branch, name) index, one or two Latin letters by the
+    (branch, name_initials) index; three or more Latin letters read the member rows in scope without
+    joining people. Three or more Chinese characters go through the person's trigram index, which
+    finds the few matching people in the whole registry at once.
     City scale, district admin, 陈: 65 ms for the count (20,020 person look-ups) → see docs/performance.md."""
     q = q.strip()
     if q and not q.isascii() and len(q) > PREFIX_SEARCH_MAX:

@@ -79,6 +79,8 @@ def test_it_finds_people_by_name_or_pinyin_initials(
     api = api_as(personas.district_admin)
     assert _ids(api.get("/people", q="张")) == [person_a.pk]
     assert _ids(api.get("/people", q="ZS")) == [person_a.pk]
+    assert _ids(api.get("/people", q="z")) == [person_a.pk]
+    assert _ids(api.get("/people", q="s")) == []  # one or two letters: the start of the initials only
     assert _ids(api.get("/people", q="李四")) == [person_b.pk]
     assert _ids(api.get("/people", q="王")) == []
 

@@ -15,7 +15,19 @@ from jiceng.accounts.access import allowed_paths
 from jiceng.accounts.models import Role, RoleGrant, User
 from jiceng.audit.models import Event, LedgerHead
 from jiceng.audit.services import verify
-from jiceng.bench.generate import BENCH_DISTRICT_USERNAME, BENCH_USERNAME, SCALES, Scale, district_groups, generate, id_number, path_step
+from jiceng.bench.generate import (
+    BENCH_DISTRICT_USERNAME,
+    BENCH_USERNAME,
+    GIVEN,
+    SCALES,
+    SURNAMES,
+    Scale,
+    district_groups,
+    generate,
+    id_number,
+    path_step,
+    pinyin_initials,
+)
 from jiceng.bench.ledger import measure
 from jiceng.decisions.models import Decision
 from jiceng.grid.models import Case, Grid
@@ -24,6 +36,7 @@ from jiceng.lib.validators import id_check_digit
 from jiceng.needs.models import Need
 from jiceng.orgs.models import Member, Organization, OrgKind, Person
 from jiceng.orgs.selectors import members_for_user
+from jiceng.orgs.services import name_initials
 
 pytestmark = pytest.mark.django_db
 TINY = SCALES["tiny"]
@@ -39,7 +52,7 @@ def _fingerprint(seed: int) -> tuple[object, ...]:
     with contextlib.suppress(_Rollback), transaction.atomic():
         generate("tiny", seed=seed)
         result = (
-            list(Person.objects.order_by("pk").values_list("name", "id_number_hash", "birth_date")),
+            list(Person.objects.order_by("pk").values_list("name", "name_initials", "id_number_hash", "birth_date")),
             list(Case.objects.order_by("pk").values_list("grid_id", "reported_at")),
             # Not the head hash: events name the bench user, whose id follows the database sequence,
             # which a rolled-back savepoint does not rewind on PostgreSQL.
@@ -208,6 +221,25 @@ def test_members_carry_their_persons_name_for_the_member_search() -> None:
     assert not Member.objects.exclude(name=F("person__name")).exists()
     surname = Member.objects.values_list("name", flat=True).first()
     assert surname and members_for_user(User.objects.get(username=BENCH_USERNAME), {"q": surname[0]}).exists()
+
+
+def test_people_and_members_get_the_pinyin_initials_the_services_would_write() -> None:
+    generate("tiny")
+    people = list(Person.objects.values_list("name", "name_initials"))
+    assert len(people) == TINY.members and all(initials == name_initials(name) for name, initials in people)
+    assert not Member.objects.exclude(name_initials=F("person__name_initials")).exists()
+    user = User.objects.get(username=BENCH_USERNAME)
+    initials = people[0][1]
+    expected = {i for _, i in people if i.startswith(initials[:2])}
+    found = {m.name_initials for m in members_for_user(user, {"q": initials[:2]})}
+    assert found == expected and initials in found  # the runner's search-latin endpoint has rows to count
+
+
+def test_every_name_the_generator_can_make_reads_character_by_character() -> None:
+    """The generator takes each character's initial once (generate._INITIAL): right only while no pair
+    of its characters is a phrase that pypinyin reads differently (as 重 in 重庆)."""
+    names = [s + g + h for s in SURNAMES for g in GIVEN for h in ("", *GIVEN)]
+    assert [pinyin_initials(n) for n in names] == [name_initials(n) for n in names]
 
 
 def test_ledger_events_look_like_the_services_events() -> None:

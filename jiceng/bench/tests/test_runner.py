@@ -8,6 +8,7 @@ from django.test import Client
 from jiceng.bench.generate import BENCH_USERNAME, generate
 from jiceng.bench.runner import endpoints, pick, targets, write_doc
 from jiceng.decisions.models import Decision
+from jiceng.orgs.selectors import members_for_user
 
 pytestmark = pytest.mark.django_db
 
@@ -17,7 +18,7 @@ def test_it_covers_details_dashboards_at_each_level_and_the_api() -> None:
     t = targets()
     keys = {e.key for e in endpoints(t)}
     assert {"tree", "decision", "dashboard-district", "dashboard-town", "dashboard-village"} <= keys
-    assert {"api-members", "api-cases", "api-needs", "api-decisions"} <= keys
+    assert {"api-members", "api-cases", "api-needs", "api-decisions", "search", "search-latin"} <= keys
     assert t.town.depth == 2 and t.town.path.startswith(t.root.path)
     assert t.village is not None and t.village.path.startswith(t.town.path)
     assert t.decision_pk is not None
@@ -34,6 +35,24 @@ def test_every_page_and_baseline_answers_for_the_bench_user() -> None:
     for e in endpoints(targets()):
         assert client.get(e.url).status_code == 200, e.url
         assert e.baseline is None or Client().get(e.baseline).status_code == 200, e.baseline
+
+
+@pytest.mark.urls("jiceng.bench.urls")
+def test_the_member_search_baselines_find_what_the_page_finds() -> None:
+    """The bare baseline runs the page's query: 陈 on the name, c on the initials (the same members)."""
+    from jiceng.accounts.models import User
+
+    generate("tiny")
+    root = targets().root
+    user = User.objects.get(username=BENCH_USERNAME)
+    for q in ("陈", "c", "C"):
+        body = Client().get("/_bench/members/", {"path": root.path, "q": q}).json()
+        page = members_for_user(user, {"q": q, "org": str(root.pk)})
+        assert body["count"] == page.count() > 0, q
+        assert [row[0] for row in body["rows"]] == list(page.values_list("pk", flat=True)[: len(body["rows"])])
+    assert Client().get("/_bench/members/", {"path": root.path, "q": "c"}).json() == (
+        Client().get("/_bench/members/", {"path": root.path, "q": "陈"}).json()
+    )
 
 
 def test_only_picks_endpoints_and_sections() -> None:

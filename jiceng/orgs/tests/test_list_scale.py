@@ -158,27 +158,50 @@ def test_a_user_with_many_village_grants_gets_the_villages_directly(tree: Tree, 
 # ---- the name search ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("q", "found"),
-    [
-        ("陈", {"陈建国", "陈建"}),  # one or two characters: the start of the name
-        ("陈建", {"陈建国", "陈建"}),
-        ("老陈", {"老陈"}),
-        ("建国", set()),
-        ("陈建国", {"陈建国"}),  # three or more: anywhere in the name
-        ("建国强", set()),
-        ("cjg", {"陈建国"}),
-        ("CJ", {"陈建国", "陈建"}),
-    ],
-)
+# (name, initials): 欧阳建国 holds jg and yjg inside its initials, not at their start
+SEARCH_NAMES = (("陈建国", "cjg"), ("陈建", "cj"), ("老陈", "lc"), ("李四", "ls"), ("欧阳建国", "oyjg"))
+SEARCH_CASES = [
+    ("陈", {"陈建国", "陈建"}),  # one or two characters: the start of the name
+    ("陈建", {"陈建国", "陈建"}),
+    ("老陈", {"老陈"}),
+    ("建国", set()),
+    ("陈建国", {"陈建国"}),  # three or more: anywhere in the name
+    ("建国强", set()),
+    ("cjg", {"陈建国"}),
+    ("CJ", {"陈建国", "陈建"}),  # one or two letters: the start of the initials, any case
+    ("cj", {"陈建国", "陈建"}),
+    ("c", {"陈建国", "陈建"}),
+    ("o", {"欧阳建国"}),
+    ("jg", set()),  # inside cjg and oyjg, but not at the start
+    ("g", set()),
+    ("yjg", {"欧阳建国"}),  # three or more letters: anywhere in the initials
+    ("jgq", set()),
+]
+
+
+@pytest.mark.parametrize(("q", "found"), SEARCH_CASES)
 def test_the_member_search_finds_parts_of_names_and_initials(personas: Personas, tree: Tree, q: str, found: set[str]) -> None:
     """The rows are the same on SQLite and on PostgreSQL (where three characters use the trigram index)."""
-    for name, initials in (("陈建国", "cjg"), ("陈建", "cj"), ("老陈", "lc"), ("李四", "ls")):
+    for name, initials in SEARCH_NAMES:
         person = Person.objects.create(organization=tree.branch_a, name=name, name_initials=initials, gender="M")
         Member.objects.create(person=person, branch=tree.branch_a, stage=Stage.FULL, full_on=date(2020, 1, 1))
     services.member_names_sync()  # the search reads the member's copy of the name
     qs = selectors.members_for_user(personas.district_admin, {"q": q})
     assert {m.person.name for m in qs} == found
+
+
+@pytest.mark.parametrize(("q", "found"), SEARCH_CASES)
+def test_the_people_search_follows_the_same_rules(personas: Personas, tree: Tree, q: str, found: set[str]) -> None:
+    Person.objects.bulk_create(Person(organization=tree.village_a, name=n, name_initials=i, gender="F") for n, i in SEARCH_NAMES)
+    assert {p.name for p in selectors.people_for_user(personas.district_admin, {"q": q})} == found
+
+
+def test_a_short_latin_query_does_not_look_inside_the_name(personas: Personas, tree: Tree) -> None:
+    """One or two letters read the initials only (selectors._name_filter: the name's OR would scan the
+    scope); a name holding Latin letters is found by its first letter or by three letters of it."""
+    Person.objects.create(organization=tree.village_a, name="Amy Li", name_initials=services.name_initials("Amy Li"), gender="F")
+    found = {q: [p.name for p in selectors.people_for_user(personas.district_admin, {"q": q})] for q in ("a", "am", "my", "amy", "LI")}
+    assert found == {"a": ["Amy Li"], "am": [], "my": [], "amy": ["Amy Li"], "LI": []}
 
 
 @pytest.mark.django_db
