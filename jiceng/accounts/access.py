@@ -90,6 +90,43 @@ def scope(qs: QuerySet[M], user: User, roles: Roles, path_field: str) -> QuerySe
     return qs.filter(condition)
 
 
+# Cases, needs and decisions belong to a village or community. Their lists read an index of the
+# whole table, newest first, and keep the rows in scope (lib.paging.page_of_keys). Given the scope
+# as a path range, PostgreSQL looks up each index entry's village to test its path: for one
+# district's page at province scale, 6,200 look-ups and 13 ms. Given the villages' ids, it tests
+# each entry against a hashed list: 1 ms (docs/performance.md, fourth session). Above this many
+# villages the list grows long to plan and the scope is a large part of the table, whose newest rows
+# the walk then finds early: the path range is kept.
+VILLAGE_LIST_MAX = 2_000
+
+
+def scope_by_village(qs: QuerySet[M], user: User, roles: Roles, village_field: str) -> QuerySet[M]:
+    """scope() for rows that belong to a village or community (village_field: the row's foreign key
+    to it): filtered by the ids of the villages and communities in scope when there are at most
+    VILLAGE_LIST_MAX of them (one indexed query), else by the path range as scope() does."""
+    ids = _village_ids(user, allowed_paths(user, roles))
+    if ids is None:
+        return scope(qs, user, roles, f"{village_field}__path")
+    return qs.filter(**{f"{village_field}_id__in": ids})
+
+
+def _village_ids(user: User, paths: list[str]) -> list[int] | None:
+    """The ids of the villages and communities under `paths`, or None above VILLAGE_LIST_MAX; kept on
+    the user object (one request) by paths, as the grants are, so a page asks once."""
+    from jiceng.orgs.models import GRASSROOTS_KINDS, Organization  # orgs imports this module
+
+    cache: dict[tuple[str, ...], list[int] | None] = user.__dict__.setdefault("_village_ids_cache", {})
+    key = tuple(paths)
+    if key not in cache:
+        condition = Q(pk__in=[])
+        for path in paths:
+            condition |= subtree("path", path)
+        villages = Organization.objects.filter(condition, kind__in=GRASSROOTS_KINDS).order_by().values_list("pk", flat=True)
+        ids = list(villages[: VILLAGE_LIST_MAX + 1])
+        cache[key] = None if len(ids) > VILLAGE_LIST_MAX else ids
+    return cache[key]
+
+
 def can(user: User, roles: Roles, org: "Organization | None") -> bool:
     """May the user act on this organization (or, with org None, anywhere)?"""
     paths = allowed_paths(user, roles)

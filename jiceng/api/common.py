@@ -10,7 +10,7 @@ from ninja import Schema
 from jiceng.accounts.access import get_for_user
 from jiceng.accounts.models import User
 from jiceng.api.schemas import ErrorOut, PageQuery
-from jiceng.lib.paging import COUNT_CAP, capped_count
+from jiceng.lib.paging import COUNT_CAP, capped_count, page_of_keys
 from jiceng.orgs.access import roles
 from jiceng.orgs.models import Organization, Person
 
@@ -35,12 +35,15 @@ def person_for(user: User, pk: int) -> Person:
     return get_for_user(Person.objects.select_related("organization"), user, roles("person.view"), "organization__path", pk=pk)
 
 
-def paginate(qs: QuerySet[M], query: PageQuery) -> dict[str, Any]:
+def paginate(qs: QuerySet[M], query: PageQuery, keys_qs: QuerySet[M] | None = None) -> dict[str, Any]:
     """One page and a capped count (jiceng.lib.paging): `count` is exact up to COUNT_CAP (1,000)
     rows; above that it is a lower bound, at least one more than the rows up to this page while
-    more pages follow, so a client that pages until page × page_size ≥ count still reads every row."""
+    more pages follow, so a client that pages until page × page_size ≥ count still reads every row.
+    keys_qs, the same rows in the same order, has the page's keys picked first (lib.paging.page_of_keys):
+    for the big, scoped, newest-first lists."""
     start = (query.page - 1) * query.page_size
-    rows = list(qs[start : start + query.page_size + 1])
+    stop = start + query.page_size + 1
+    rows = list(qs[start:stop] if keys_qs is None else page_of_keys(qs, keys_qs, start, stop))
     has_next = len(rows) > query.page_size
     items = rows[: query.page_size]
     count = min(capped_count(qs), COUNT_CAP)

@@ -14,7 +14,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Path, Query, Router, Status
 
-from jiceng.accounts.access import get_for_user, scope
+from jiceng.accounts.access import get_for_user, scope_by_village
 from jiceng.accounts.models import User
 from jiceng.api.auth import current_user
 from jiceng.api.common import DETAIL_ERRORS, LIST_ERRORS, WRITE_ERRORS, org_for, paginate
@@ -95,7 +95,7 @@ def _meeting(meeting: Meeting) -> Meeting:
     description="按状态、村（社区）、登记年度、事项性质筛选；只含本人管辖范围内的事项。",
 )
 def list_decisions(request: HttpRequest, filters: Query[DecisionQuery]) -> dict[str, object]:
-    qs = scope(_decisions(), current_user(request), VIEW, "village__path").order_by("-created_on", "-pk")
+    qs = scope_by_village(_decisions(), current_user(request), VIEW, "village").order_by("-created_on", "-pk")
     if filters.status:
         qs = qs.filter(status=filters.status)
     if filters.village is not None:
@@ -104,7 +104,7 @@ def list_decisions(request: HttpRequest, filters: Query[DecisionQuery]) -> dict[
         qs = qs.filter(created_on__year=filters.year)
     if filters.classification:
         qs = qs.filter(classification=filters.classification)
-    return paginate(qs, filters)
+    return paginate(qs, filters, keys_qs=qs)
 
 
 @router.post(

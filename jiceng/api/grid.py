@@ -346,7 +346,7 @@ def list_categories(request: HttpRequest) -> QuerySet[CaseCategory]:
 def list_cases(request: HttpRequest, filters: Query[CaseQuery]) -> dict[str, object]:
     params = {k: str(v) for k, v in filters.dict().items() if v not in (None, False, "") and k not in ("page", "page_size")}
     qs = selectors.cases_for_user(current_user(request), params)
-    return paginate(qs, filters)
+    return paginate(qs, filters, keys_qs=qs)
 
 
 def _case_detail(user: Any, case: Case) -> Case:

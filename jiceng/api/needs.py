@@ -230,7 +230,7 @@ def list_needs(request: HttpRequest, filters: Query[NeedQuery]) -> dict[str, obj
         qs = qs.filter(status=filters.status)
     if filters.community is not None:
         qs = qs.filter(community_id=filters.community)
-    return paginate(qs, filters)
+    return paginate(qs, filters, keys_qs=qs)
 
 
 @router.get("/needs/{need_id}", response={200: NeedDetailOut, **DETAIL_ERRORS}, summary="需求详情")

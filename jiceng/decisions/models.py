@@ -123,7 +123,8 @@ class Decision(models.Model):
         indexes = [
             models.Index(fields=["village", "status"], name="decision_village_status"),
             # the list's order, over the whole scope and within one village
-            models.Index(fields=["-created_on", "-id"], name="decision_created"),
+            # covering the village: a scoped list picks its page's keys from this index alone (lib.paging.page_of_keys)
+            models.Index(fields=["-created_on", "-id"], include=["village"], name="decision_created"),
             models.Index(fields=["village", "-created_on", "-id"], name="decision_village_created"),
         ]
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 
-from jiceng.accounts.access import get_for_user, scope
+from jiceng.accounts.access import get_for_user, scope, scope_by_village
 from jiceng.accounts.models import User
 from jiceng.decisions import access
 from jiceng.decisions.models import (
@@ -107,7 +107,7 @@ def filter_decisions(qs: QuerySet[Decision], params: Mapping[str, str], by_villa
 
 
 def decisions_for_user(user: User, params: Mapping[str, str], by_village: bool = True) -> QuerySet[Decision]:
-    qs = scope(Decision.objects.select_related("village", "category"), user, access.roles("decision.view"), "village__path")
+    qs = scope_by_village(Decision.objects.select_related("village", "category"), user, access.roles("decision.view"), "village")
     return filter_decisions(qs, params, by_village).order_by("-created_on", "-pk")
 
 

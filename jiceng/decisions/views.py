@@ -121,7 +121,7 @@ def decision_list(request: AuthedRequest) -> HttpResponse:
     area = org_selectors.area_filter(user, params=request.GET, **AREA)
     rows = area.apply(selectors.decisions_for_user(user, request.GET, by_village=False), "village")
     # counted on the rows alone: the joins of the shown columns would be counted too
-    page = paginate(rows.values(*selectors.LIST_COLUMNS), request.GET.get("page"), settings.PAGE_SIZE, count_qs=rows)
+    page = paginate(rows.values(*selectors.LIST_COLUMNS), request.GET.get("page"), settings.PAGE_SIZE, count_qs=rows, keys_qs=rows)
     this_year = timezone.localdate().year
     context = {
         "page": page,

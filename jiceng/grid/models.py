@@ -212,7 +212,7 @@ class Case(models.Model):
     result = models.TextField(_("处置结果"), blank=True)
     satisfaction = models.PositiveSmallIntegerField(_("满意度"), null=True, blank=True)
     evaluation = models.TextField(_("评价意见"), blank=True)
-    reported_at = models.DateTimeField(_("上报时间"), db_index=True)
+    reported_at = models.DateTimeField(_("上报时间"))  # indexed by case_reported
     stage_started_at = models.DateTimeField(_("本环节开始"))
     stage_due_at = models.DateTimeField(_("本环节时限"), null=True, blank=True)
     due_at = models.DateTimeField(_("办结时限"))
@@ -226,7 +226,8 @@ class Case(models.Model):
             models.Index(fields=["status", "stage_due_at"], name="case_status_stage_due"),
             models.Index(fields=["category", "reported_at"], name="case_category_reported"),
             # the case list's order, over the whole scope and within one village
-            models.Index(fields=["-reported_at", "-id"], name="case_reported"),
+            # covering the village: a scoped list picks its page's keys from this index alone (lib.paging.page_of_keys)
+            models.Index(fields=["-reported_at", "-id"], include=["village"], name="case_reported"),
             models.Index(fields=["village", "-reported_at", "-id"], name="case_village_reported"),
             # open cases per grid on the map and the grid list, without reading the cases
             models.Index(fields=["grid", "status"], name="case_grid_status"),

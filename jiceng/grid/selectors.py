@@ -10,7 +10,7 @@ from django.db.models.functions import Left
 from django.http import Http404
 from django.utils import timezone
 
-from jiceng.accounts.access import get_for_user, scope
+from jiceng.accounts.access import get_for_user, scope, scope_by_village
 from jiceng.accounts.models import User
 from jiceng.grid import access, sla
 from jiceng.grid.models import OPEN_STATUSES, Case, CaseEvent, Escalation, Grid, GridForce, GridMember
@@ -41,7 +41,7 @@ def my_grids(user: User) -> QuerySet[Grid]:
 def cases_in_scope(user: User) -> QuerySet[Case]:
     # a case's page and the lists show the grid's name, never its boundary (a GeoJSON document per row)
     qs = Case.objects.select_related("grid", "village", "category").defer("grid__boundary")
-    return scope(qs, user, VIEW, "village__path")
+    return scope_by_village(qs, user, VIEW, "village")
 
 
 def get_case_for_user(user: User, pk: int) -> Case:

@@ -310,7 +310,7 @@ def case_list(request: AuthedRequest) -> HttpResponse:
     params = {k: v for k, v in request.GET.items() if k != "village"}  # the area filter reads the village
     rows = area.apply(selectors.cases_for_user(user, params, now), "village")
     # counted on the rows alone: the joins of the shown columns would be counted too
-    page = paginate(selectors.case_list_values(rows), request.GET.get("page"), settings.PAGE_SIZE, count_qs=rows)
+    page = paginate(selectors.case_list_values(rows), request.GET.get("page"), settings.PAGE_SIZE, count_qs=rows, keys_qs=rows)
     context = {
         "page": page,
         "rows": _case_rows(page.object_list, now),

@@ -83,22 +83,39 @@ def capped_count(qs: QuerySet[Any], cap: int | None = None) -> int:
     return qs.order_by().values("pk")[:limit].count()
 
 
-def paginate(qs: QuerySet[Any], raw_number: Any, page_size: int, count_qs: QuerySet[Any] | None = None) -> CappedPage[Any]:
+def paginate(
+    qs: QuerySet[Any], raw_number: Any, page_size: int, count_qs: QuerySet[Any] | None = None, keys_qs: QuerySet[Any] | None = None
+) -> CappedPage[Any]:
     """The page numbered raw_number of qs. count_qs, if given, counts the same rows more cheaply
-    (without annotations or joins that only the page needs). A page past the end falls back to the
-    last page when the total is known; otherwise it is shown empty with a link back."""
+    (without annotations or joins that only the page needs). keys_qs, if given, is the same rows in
+    the same order with nothing the page shows: the page's keys are picked from it first (see
+    page_of_keys). A page past the end falls back to the last page when the total is known;
+    otherwise it is shown empty with a link back."""
     number = page_number(raw_number)
-    rows, has_next = _rows(qs, number, page_size)
+    rows, has_next = _rows(qs, number, page_size, keys_qs)
     # counted even when page 1 holds everything, so a page runs the same queries at any data size
     total = capped_count(qs if count_qs is None else count_qs)
     capped = total > COUNT_CAP
     if not rows and not capped and total:
         number = max(1, -(-total // page_size))
-        rows, has_next = _rows(qs, number, page_size)
+        rows, has_next = _rows(qs, number, page_size, keys_qs)
     return CappedPage(rows, number, page_size, has_next, min(total, COUNT_CAP), capped)
 
 
-def _rows(qs: QuerySet[Any], number: int, page_size: int) -> tuple[list[Any], bool]:
+def page_of_keys(qs: QuerySet[Any], keys_qs: QuerySet[Any], start: int, stop: int) -> QuerySet[Any]:
+    """Rows start..stop of qs, read as "keys first": a subquery picks the rows' primary keys from
+    keys_qs (ordered as qs), and only those rows are read in full.
+
+    At province scale a district's newest cases are 1 in 122 of the newest rows: read directly,
+    the page visits every one of them in the table to find the district's, thousands of scattered
+    heap pages. Picking the keys reads only an index that also holds the village (Case's
+    "case_reported" covers village_id), and the table is then read for the page's rows alone
+    (docs/performance.md, fourth session)."""
+    return qs.filter(pk__in=keys_qs.values("pk")[start:stop])
+
+
+def _rows(qs: QuerySet[Any], number: int, page_size: int, keys_qs: QuerySet[Any] | None = None) -> tuple[list[Any], bool]:
     start = (number - 1) * page_size
-    rows = list(qs[start : start + page_size + 1])
+    stop = start + page_size + 1
+    rows = list(qs[start:stop] if keys_qs is None else page_of_keys(qs, keys_qs, start, stop))
     return rows[:page_size], len(rows) > page_size

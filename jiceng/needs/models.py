@@ -83,7 +83,7 @@ class Need(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("代填人"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     submitted_ip = models.GenericIPAddressField(null=True, blank=True)
-    submitted_at = models.DateTimeField(_("提交时间"), db_index=True)
+    submitted_at = models.DateTimeField(_("提交时间"))  # indexed by need_submitted
     tracking_code = models.CharField(_("查询码"), max_length=16, unique=True)
     status = models.CharField(_("状态"), max_length=12, choices=NeedStatus.choices, default=NeedStatus.SUBMITTED, db_index=True)
     # Vetting (审核) and listing (建单).
@@ -116,8 +116,15 @@ class Need(models.Model):
         ordering = ["-submitted_at", "-pk"]
         indexes = [
             models.Index(fields=["community", "status"], name="need_community_status"),
-            # the vetting queue's order: its default (submitted and disputed), one status, one community
-            models.Index(fields=["-submitted_at", "-id"], condition=models.Q(status__in=["submitted", "disputed"]), name="need_queue_open"),
+            # the vetting queue's order: its default (submitted and disputed), all, one status, one community;
+            # the first two cover the community: a scoped list picks its page's keys from them alone (lib.paging.page_of_keys)
+            models.Index(
+                fields=["-submitted_at", "-id"],
+                include=["community"],
+                condition=models.Q(status__in=["submitted", "disputed"]),
+                name="need_queue_open",
+            ),
+            models.Index(fields=["-submitted_at", "-id"], include=["community"], name="need_submitted"),
             models.Index(fields=["status", "-submitted_at", "-id"], name="need_status_submitted"),
             models.Index(fields=["community", "-submitted_at", "-id"], name="need_community_submitted"),
         ]

@@ -11,7 +11,7 @@ from datetime import date
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
-from jiceng.accounts.access import get_for_user, scope
+from jiceng.accounts.access import get_for_user, scope, scope_by_village
 from jiceng.accounts.models import User
 from jiceng.needs import access
 from jiceng.needs.models import HOLDING, WISH_KINDS, Claim, ClaimStatus, MemberAccount, Need, NeedPhoto, NeedStatus
@@ -39,7 +39,7 @@ def _with_places(qs: QuerySet[Need]) -> QuerySet[Need]:
 
 def needs_for_user(user: User) -> QuerySet[Need]:
     # the queue and the API list show the grid's id only: no join to the grid (and its boundary)
-    return scope(Need.objects.select_related("community"), user, VIEW, "community__path")
+    return scope_by_village(Need.objects.select_related("community"), user, VIEW, "community")
 
 
 def queue_rows(user: User, status: str = "", community_id: int | None = None) -> QuerySet[Need]:

@@ -104,7 +104,7 @@ def queue(request: AuthedRequest) -> HttpResponse:
     rows = area.apply(selectors.queue(request.user, status), "community")
     # counted without the places annotation, which only the shown rows need
     count_qs = area.apply(selectors.queue_rows(request.user, status), "community")
-    page = paginate(rows.values(*selectors.QUEUE_COLUMNS), request.GET.get("page"), QUEUE_PAGE_SIZE, count_qs=count_qs)
+    page = paginate(rows.values(*selectors.QUEUE_COLUMNS), request.GET.get("page"), QUEUE_PAGE_SIZE, count_qs=count_qs, keys_qs=count_qs)
     context = {
         "page": page,
         "rows": _queue_rows(page.object_list),

@@ -335,8 +335,9 @@ def test_the_list_query_count_does_not_grow(api_as: ApiAs, personas: Personas, t
         category = village.funds if i % 2 else None
         services.decision_create(actor=secretary, village=village_org, title=f"事项{i}", amount=Decimal("90000"), category=category)
     assert count() == few
-    # session, user, grants, count, page (with village and category joined); the session is not rewritten
-    assert few == 5, few
+    # session, user, grants, the villages in scope (access.scope_by_village), count, page (with village
+    # and category joined); the session is not rewritten
+    assert few == 6, few
 
 
 # ---- statistics ------------------------------------------------------------------------------
