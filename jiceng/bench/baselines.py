@@ -8,10 +8,11 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, JsonResponse
 
+from jiceng.accounts.access import VILLAGE_LIST_MAX
 from jiceng.decisions.models import Decision, Meeting
 from jiceng.grid.models import Case, Grid
 from jiceng.needs.models import Need
-from jiceng.orgs.models import Member, Organization
+from jiceng.orgs.models import GRASSROOTS_KINDS, Member, Organization
 
 
 def _root_path(request: HttpRequest) -> str:
@@ -21,6 +22,23 @@ def _root_path(request: HttpRequest) -> str:
 def _page(qs: QuerySet, fields: list[str], size: int | None = None) -> JsonResponse:
     size = size or settings.PAGE_SIZE
     return JsonResponse({"count": qs.count(), "rows": list(qs.values_list(*fields)[:size])})
+
+
+def _in_villages(model: type[Case | Need | Decision], village_field: str, path: str) -> QuerySet:
+    """The page's scope for rows of a village (accounts.access.scope_by_village): the ids of the
+    villages under the path when there are few enough, else the path range."""
+    villages = Organization.objects.filter(path__startswith=path, kind__in=GRASSROOTS_KINDS).values_list("pk", flat=True)
+    ids = list(villages[: VILLAGE_LIST_MAX + 1])
+    if len(ids) > VILLAGE_LIST_MAX:
+        return model.objects.filter(**{f"{village_field}__path__startswith": path})
+    return model.objects.filter(**{f"{village_field}_id__in": ids})
+
+
+def _newest_page(qs: QuerySet, fields: list[str], size: int | None = None) -> JsonResponse:
+    """_page with the page's keys picked first, as the list pages do (lib.paging.page_of_keys)."""
+    size = size or settings.PAGE_SIZE
+    rows = qs.filter(pk__in=qs.values("pk")[:size]).values_list(*fields)
+    return JsonResponse({"count": qs.count(), "rows": list(rows)})
 
 
 def tree(request: HttpRequest) -> JsonResponse:
@@ -44,18 +62,18 @@ def members(request: HttpRequest) -> JsonResponse:
 
 
 def decisions(request: HttpRequest) -> JsonResponse:
-    qs = Decision.objects.filter(village__path__startswith=_root_path(request)).order_by("-created_on", "-pk")
-    return _page(qs, ["pk", "title", "village__name", "status", "created_on"])
+    qs = _in_villages(Decision, "village", _root_path(request)).order_by("-created_on", "-pk")
+    return _newest_page(qs, ["pk", "title", "village__name", "status", "created_on"])
 
 
 def needs(request: HttpRequest) -> JsonResponse:
-    qs = Need.objects.filter(community__path__startswith=_root_path(request)).order_by("-submitted_at", "-pk")
-    return _page(qs, ["pk", "title", "community__name", "status", "submitted_at"], 30)
+    qs = _in_villages(Need, "community", _root_path(request)).order_by("-submitted_at", "-pk")
+    return _newest_page(qs, ["pk", "title", "community__name", "status", "submitted_at"], 30)
 
 
 def cases(request: HttpRequest) -> JsonResponse:
-    qs = Case.objects.filter(village__path__startswith=_root_path(request)).order_by("-reported_at", "-pk")
-    return _page(qs, ["pk", "code", "village__name", "category__name", "status", "reported_at", "due_at"])
+    qs = _in_villages(Case, "village", _root_path(request)).order_by("-reported_at", "-pk")
+    return _newest_page(qs, ["pk", "code", "village__name", "category__name", "status", "reported_at", "due_at"])
 
 
 def grids(request: HttpRequest) -> JsonResponse:
