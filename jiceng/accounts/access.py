@@ -95,9 +95,10 @@ def scope(qs: QuerySet[M], user: User, roles: Roles, path_field: str) -> QuerySe
 # as a path range, PostgreSQL looks up each index entry's village to test its path: for one
 # district's page at province scale, 6,200 look-ups and 13 ms. Given the villages' ids, it tests
 # each entry against a hashed list: 1 ms (docs/performance.md, fourth session). Above this many
-# villages the list grows long to plan and the scope is a large part of the table, whose newest rows
-# the walk then finds early: the path range is kept.
-VILLAGE_LIST_MAX = 2_000
+# villages the list costs more than it saves: a city admin's 1,300 ids took 3.5 ms to plan per query
+# and more to build, while a scope that large is a large part of the table, whose newest rows the
+# walk finds early anyway: the path range is kept.
+VILLAGE_LIST_MAX = 500
 
 
 def scope_by_village(qs: QuerySet[M], user: User, roles: Roles, village_field: str) -> QuerySet[M]:
