@@ -5,19 +5,12 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from jiceng.accounts.models import Role, User
-from jiceng.browser_tests.conftest import shot
-from jiceng.conftest import PASSWORD, Personas, Tree, make_user
+from jiceng.browser_tests.conftest import log_in, shot
+from jiceng.conftest import Personas, Tree, make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 INITIAL = "Chushi#2026mm"
-
-
-def _login(page: Page, base: str, username: str, password: str = PASSWORD) -> None:
-    page.goto(f"{base}/login/")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(password)
-    page.get_by_role("button", name="登录").click()
 
 
 def _logout(page: Page) -> None:
@@ -31,7 +24,7 @@ def test_create_grant_and_sign_in(live_server, page: Page, personas: Personas, t
     make_user("secadmin", Role.SECURITY_ADMIN, tree.district)
 
     # The system administrator creates the account; a weak password is refused first.
-    _login(page, base, "sysadmin")
+    log_in(page, base, "sysadmin")
     page.get_by_role("link", name="账号管理").click()
     page.get_by_role("button", name="新建账号").click()
     page.get_by_label("用户名").fill("wangxh")
@@ -50,7 +43,7 @@ def test_create_grant_and_sign_in(live_server, page: Page, personas: Personas, t
     _logout(page)
 
     # The security administrator grants it a role on village A.
-    _login(page, base, "secadmin")
+    log_in(page, base, "secadmin")
     page.get_by_role("link", name="账号管理").click()
     expect(page.get_by_role("button", name="新建账号")).to_have_count(0)
     page.get_by_role("link", name="wangxh").click()
@@ -63,7 +56,7 @@ def test_create_grant_and_sign_in(live_server, page: Page, personas: Personas, t
     _logout(page)
 
     # The new user signs in with the initial password and sees village A, not village B.
-    _login(page, base, "wangxh", INITIAL)
+    log_in(page, base, "wangxh", INITIAL)
     # A password chosen by an administrator must be replaced before anything else.
     expect(page.get_by_role("heading", name="修改密码")).to_be_visible()
     page.goto(f"{base}/orgs/")

@@ -7,8 +7,8 @@ from openpyxl import load_workbook
 from playwright.sync_api import Page, expect
 
 from jiceng.audit.models import Event
-from jiceng.browser_tests.conftest import shot
-from jiceng.conftest import PASSWORD, Personas, Tree
+from jiceng.browser_tests.conftest import log_in, shot
+from jiceng.conftest import Personas, Tree
 from jiceng.dashboard.tests.fixtures import Board, build
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -21,10 +21,7 @@ def board(tree: Tree) -> Board:
 
 def test_district_admin_drills_down_and_exports(live_server, page: Page, personas: Personas, board: Board) -> None:  # type: ignore[no-untyped-def]
     base = live_server.url
-    page.goto(f"{base}/login/")
-    page.get_by_label("用户名").fill("district_admin")
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
+    log_in(page, base, "district_admin")
 
     page.get_by_role("link", name="指标看板").click()
     expect(page.get_by_role("heading", name="指标看板：测试区")).to_be_visible()

@@ -8,8 +8,8 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import Page, expect
 
-from jiceng.browser_tests.conftest import shot
-from jiceng.conftest import PASSWORD, Personas, Tree
+from jiceng.browser_tests.conftest import log_in, shot
+from jiceng.conftest import Personas, Tree
 from jiceng.dashboard import views
 from jiceng.dashboard.models import PendingSnapshot, Snapshot
 from jiceng.dashboard.tests.fixtures import Board, build
@@ -28,10 +28,7 @@ def test_the_pending_page_and_screen_turn_into_the_dashboard(
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     monkeypatch.setattr(views, "PENDING_RELOAD_SECONDS", 1)  # reload every second, not every 15
     base = live_server.url
-    page.goto(f"{base}/login/")
-    page.get_by_label("用户名").fill("district_admin")
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
+    log_in(page, base, "district_admin")
 
     page.get_by_role("link", name="指标看板").click()
     expect(page.get_by_role("heading", name="指标看板：测试区")).to_be_visible()

@@ -11,8 +11,8 @@ from django.apps import apps
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from jiceng.browser_tests.conftest import shot
-from jiceng.conftest import PASSWORD, Personas, Tree
+from jiceng.browser_tests.conftest import log_in, shot
+from jiceng.conftest import Personas, Tree
 from jiceng.decisions.models import Decision, Meeting, Status
 from jiceng.decisions.tests import conftest as decision_fixtures
 from jiceng.decisions.tests.conftest import Village
@@ -37,10 +37,7 @@ def _day(days_ago: int) -> str:
 
 
 def _login(page: Page, base: str, username: str) -> None:
-    page.goto(f"{base}/login/")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
+    log_in(page, base, username)
     expect(page.get_by_role("button", name="退出")).to_be_visible()
 
 

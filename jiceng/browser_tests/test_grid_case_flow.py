@@ -10,8 +10,8 @@ from django.apps import apps
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from jiceng.browser_tests.conftest import shot
-from jiceng.conftest import PASSWORD, Personas, Tree
+from jiceng.browser_tests.conftest import log_in, shot
+from jiceng.conftest import Personas, Tree
 from jiceng.grid import sla
 from jiceng.grid.models import Case, CaseCategory, CaseLevel, CaseStatus, Escalation
 from jiceng.grid.tests import conftest as grid_fixtures
@@ -33,10 +33,7 @@ def grids(categories: None, tree: Tree, personas: Personas) -> Grids:
 
 
 def _login(page: Page, base: str, username: str) -> None:
-    page.goto(f"{base}/login/")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
+    log_in(page, base, username)
     expect(page.get_by_role("button", name="退出")).to_be_visible()
 
 

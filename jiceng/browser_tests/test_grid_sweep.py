@@ -8,8 +8,7 @@ import pytest
 from django.apps import apps
 from playwright.sync_api import Browser, Page, expect
 
-from jiceng.browser_tests.conftest import shot
-from jiceng.conftest import PASSWORD
+from jiceng.browser_tests.conftest import log_in, shot
 from jiceng.grid.models import Case, CaseCategory
 from jiceng.grid.models_sweeps import FindingState, Household, SweepCampaign, SweepVisit
 from jiceng.grid.tests import conftest as grid_fixtures
@@ -28,10 +27,7 @@ def case_categories(transactional_db: None) -> None:
 
 
 def _login(page: Page, base: str, username: str) -> None:
-    page.goto(f"{base}/login/")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
+    log_in(page, base, username)
     expect(page.get_by_role("button", name="退出")).to_be_visible()
 
 

@@ -10,8 +10,7 @@ import pytest
 from django.apps import apps
 from playwright.sync_api import Browser, Page, expect
 
-from jiceng.browser_tests.conftest import shot
-from jiceng.conftest import PASSWORD
+from jiceng.browser_tests.conftest import log_in, shot
 from jiceng.needs import points
 from jiceng.needs.models_service import ServiceReport, add_months
 from jiceng.needs.tests.service_fixtures import Svc, svc_fixture  # noqa: F401
@@ -36,10 +35,7 @@ def rules() -> None:
 
 def test_a_member_reports_on_a_phone_and_sees_the_points_explained(phone: Page, live_server, svc: Svc, rules: None) -> None:  # type: ignore[no-untyped-def]
     page = phone
-    page.goto(f"{live_server.url}/login/")
-    page.get_by_label("用户名").fill("wang")
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
+    log_in(page, live_server.url, "wang")
 
     page.goto(f"{live_server.url}/needs/me/report/")
     expect(page.locator("#report-state")).to_have_text("未报到")

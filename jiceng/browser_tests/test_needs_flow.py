@@ -14,8 +14,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, expect
 
-from jiceng.browser_tests.conftest import shot
-from jiceng.conftest import PASSWORD
+from jiceng.browser_tests.conftest import log_in, shot
 from jiceng.needs.models import Claim, Need, NeedStatus
 from jiceng.needs.models_service import PointEntry, PointRule
 from jiceng.needs.otp import ConsoleGateway
@@ -55,10 +54,7 @@ def open_page(browser: Browser) -> Iterator[Callable[..., Page]]:
 
 
 def _login(page: Page, base: str, username: str) -> None:
-    page.goto(f"{base}/login/")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
+    log_in(page, base, username)
     expect(page.get_by_role("button", name="退出")).to_be_visible()
 
 

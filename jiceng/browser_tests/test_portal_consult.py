@@ -7,8 +7,8 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import Browser, Page, ViewportSize, expect
 
-from jiceng.browser_tests.conftest import shot
-from jiceng.conftest import PASSWORD, Personas, Tree
+from jiceng.browser_tests.conftest import log_in, shot
+from jiceng.conftest import Personas, Tree
 from jiceng.needs.otp import ConsoleGateway
 from jiceng.portal.models import Consultation
 
@@ -18,13 +18,6 @@ PHONE = "13766665555"
 QUESTION = "家里老人行动不便，能否上门办理高龄津贴认证？"
 ANSWER = "可以。请拨打村委会电话预约，网格员会在三个工作日内上门办理。"
 PHONE_SCREEN: ViewportSize = {"width": 375, "height": 740}
-
-
-def login(page: Page, base: str, username: str) -> None:
-    page.goto(f"{base}/login/")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
 
 
 def no_sideways_scroll(page: Page) -> bool:
@@ -65,14 +58,14 @@ def test_a_question_reaches_the_village_inbox_and_its_published_answer_the_publi
     assert item.organization == tree.village_a and item.answer == ""
 
     # Another village's secretary: not in the inbox.
-    login(page, base, personas.secretary_b.username)
+    log_in(page, base, personas.secretary_b.username)
     page.goto(f"{base}{reverse('portal_staff:consultations')}")
     expect(page.get_by_role("heading", level=1)).to_have_text("留言咨询")
     expect(page.get_by_text(QUESTION)).to_have_count(0)
 
     # 甲村's secretary finds it through the staff menu, answers and publishes it.
     page.context.clear_cookies()
-    login(page, base, personas.secretary_a.username)
+    log_in(page, base, personas.secretary_a.username)
     page.get_by_role("link", name="门户管理").click()
     page.get_by_role("navigation", name="门户管理").get_by_role("link", name="留言咨询").click()
     question = page.locator("article", has_text=QUESTION)

@@ -8,8 +8,8 @@ from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect
 
-from jiceng.browser_tests.conftest import shot
-from jiceng.conftest import PASSWORD, Personas, Tree
+from jiceng.browser_tests.conftest import log_in, shot
+from jiceng.conftest import Personas, Tree
 from jiceng.needs.otp import ConsoleGateway
 from jiceng.portal import demo, services
 from jiceng.portal.models import Article, ArticleStatus, Comment, CommentStatus, DisclosureCategory, DisclosureDomain
@@ -53,10 +53,7 @@ def test_a_resident_reads_comments_and_sees_the_staff_reply(page: Page, live_ser
 
     # The village secretary approves and replies.
     page.context.clear_cookies()
-    page.goto(f"{base}/login/")
-    page.get_by_label("用户名").fill(personas.secretary_a.username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
+    log_in(page, base, personas.secretary_a.username)
     page.get_by_role("link", name="门户管理").click()
     page.get_by_role("link", name="评论审核").click()
     expect(page.get_by_text("希望晚上多开几盏灯")).to_be_visible()

@@ -7,18 +7,15 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from jiceng.audit.models import Event
-from jiceng.browser_tests.conftest import shot
-from jiceng.conftest import PASSWORD, Personas, Tree
+from jiceng.browser_tests.conftest import log_in, shot
+from jiceng.conftest import Personas, Tree
 from jiceng.orgs.models import Member, Person, Post, PostRole, Stage
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _login(page: Page, base: str, username: str) -> None:
-    page.goto(f"{base}/login/")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
+    log_in(page, base, username)
     expect(page.get_by_role("heading", name=f"{username}，您好")).to_be_visible()
 
 

@@ -7,19 +7,12 @@ import pytest
 from openpyxl import Workbook
 from playwright.sync_api import Page, expect
 
-from jiceng.browser_tests.conftest import shot
-from jiceng.conftest import PASSWORD, Personas, Tree
+from jiceng.browser_tests.conftest import log_in, shot
+from jiceng.conftest import Personas, Tree
 from jiceng.orgs.importing import COLUMNS
 from jiceng.orgs.models import Person
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _login(page: Page, base: str, username: str, password: str = PASSWORD) -> None:
-    page.goto(f"{base}/login/")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(password)
-    page.get_by_role("button", name="登录").click()
 
 
 def _import_file(path: Path, tree: Tree) -> Path:
@@ -51,7 +44,7 @@ def test_village_secretary_flow(
     live_server, page: Page, personas: Personas, tree: Tree, person_a: Person, person_b: Person, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
     base = live_server.url
-    _login(page, base, "secretary_a")
+    log_in(page, base, "secretary_a")
     expect(page.get_by_role("heading", name="secretary_a，您好")).to_be_visible()
 
     page.get_by_role("link", name="党员", exact=True).click()
@@ -84,7 +77,7 @@ def test_village_secretary_flow(
 
 def test_lockout_is_shown_in_chinese(live_server, page: Page, personas: Personas) -> None:  # type: ignore[no-untyped-def]
     for _ in range(5):
-        _login(page, live_server.url, "secretary_b", "wrong-password")
+        log_in(page, live_server.url, "secretary_b", "wrong-password")
     expect(page.get_by_role("heading", name="账号已锁定")).to_be_visible()
 
 
@@ -102,7 +95,7 @@ def test_a_large_file_is_checked_in_the_background_and_the_page_follows(  # type
             queued.append(pk)
 
     monkeypatch.setattr(importing_jobs, "run_preview_job", Queue)
-    _login(page, live_server.url, "secretary_a")
+    log_in(page, live_server.url, "secretary_a")
     page.goto(f"{live_server.url}/orgs/import/")
     page.locator("input[type=file]").set_input_files(str(_import_file(tmp_path / "大名单.xlsx", tree)))
     page.get_by_role("button", name="上传并检查").click()
