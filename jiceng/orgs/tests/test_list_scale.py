@@ -212,7 +212,7 @@ def test_the_trigram_index_exists_on_postgresql() -> None:
         pytest.skip("pg_trgm is PostgreSQL only")
     with connection.cursor() as cursor:
         cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'orgs_person' AND indexdef LIKE '%gin_trgm_ops%'")
-        assert {row[0] for row in cursor.fetchall()} == {"person_name_trgm", "person_initials_trgm"}
+        assert {row[0] for row in cursor.fetchall()} == {"person_name_upper_trgm", "person_initials_trgm"}
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL planner statistics")
