@@ -105,7 +105,8 @@ def org_detail(request: AuthedRequest, pk: int) -> HttpResponse:
 @require_GET
 def people(request: AuthedRequest) -> HttpResponse:
     _require_any(request, "person.view")
-    page = _page(request, selectors.people_for_user(request.user, request.GET))
+    # a capped count, as the member list: a province admin's registry holds 4 M people
+    page = paginate(selectors.people_for_user(request.user, request.GET), request.GET.get("page"), settings.PAGE_SIZE)
     template = "orgs/_partials/people_rows.html" if request.htmx else "orgs/people.html"
     return render(request, template, {"page": page, "q": request.GET.get("q", "")})
 

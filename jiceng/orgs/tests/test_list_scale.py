@@ -55,6 +55,18 @@ def test_the_pager_caps_the_count_and_keeps_paging(personas: Personas, tree: Tre
     assert last.count("成员0") == 2 and "下一页" not in last and "page=2" in last
 
 
+def test_the_people_list_uses_the_capped_pager(personas: Personas, tree: Tree, settings: Any, monkeypatch: Any) -> None:
+    """The people list counts at most COUNT_CAP rows too: a province admin's registry holds 4 M people."""
+    settings.PAGE_SIZE = 4
+    monkeypatch.setattr(paging, "COUNT_CAP", 6)
+    _add_members(tree.branch_a, 10)
+    client = _client(personas.district_admin)
+    first = client.get(reverse("orgs:people"), {"q": "成员"}).content.decode()
+    assert "第 1 页，超过 6 条" in first and "q=%E6%88%90%E5%91%98&page=2" in first
+    last = client.get(reverse("orgs:people"), {"q": "成员", "page": "3"}).content.decode()
+    assert last.count("成员0") == 2 and "下一页" not in last
+
+
 def test_a_page_past_the_end_shows_the_last_page(personas: Personas, tree: Tree, settings: Any) -> None:
     settings.PAGE_SIZE = 4
     _add_members(tree.branch_a, 6)
