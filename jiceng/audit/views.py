@@ -4,7 +4,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -15,6 +14,7 @@ from jiceng.audit import services
 from jiceng.audit.access import is_root, may_verify, roles
 from jiceng.audit.models import Event
 from jiceng.lib.http import AuthedRequest
+from jiceng.lib.paging import paginate
 
 
 def _require_auditor(request: AuthedRequest) -> None:
@@ -37,7 +37,8 @@ def ledger(request: AuthedRequest) -> HttpResponse:
         events = scope(events, request.user, roles("audit.view"), "org_path")
     if action := request.GET.get("action", "").strip():
         events = events.filter(action__startswith=action)
-    page = Paginator(events.order_by("-seq"), settings.PAGE_SIZE).get_page(request.GET.get("page"))
+    # a capped count: the whole ledger is 10 M events at province scale
+    page = paginate(events.order_by("-seq"), request.GET.get("page"), settings.PAGE_SIZE)
     return render(request, "audit/ledger.html", {"page": page, "action": action, **_checks(request)})
 
 

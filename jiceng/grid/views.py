@@ -13,7 +13,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -82,7 +81,7 @@ def home(request: AuthedRequest) -> HttpResponse:
     village = request.GET.get("village", "")
     if village.isdigit():
         qs = qs.filter(village_id=int(village))
-    page = Paginator(qs.order_by("code"), settings.PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(qs.order_by("code"), request.GET.get("page"), settings.PAGE_SIZE)  # capped count: 150k grids at province
     counts = selectors.open_counts_by_grid(list(page))
     context = {
         "page": page,

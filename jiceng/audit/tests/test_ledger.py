@@ -2,6 +2,7 @@
 
 import threading
 from io import StringIO
+from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -14,6 +15,7 @@ from jiceng.audit.services import record, verify
 from jiceng.audit.tests.ledger_helpers import events as _events
 from jiceng.audit.tests.ledger_helpers import tamper as _tamper
 from jiceng.conftest import Personas, Tree
+from jiceng.lib import paging
 
 pytestmark = pytest.mark.django_db
 
@@ -133,6 +135,16 @@ def test_the_auditor_reads_but_cannot_change(personas: Personas, tree: Tree) -> 
     assert "test.event" in client.get(reverse("audit:ledger")).content.decode()
     assert client.post(reverse("audit:ledger")).status_code == 405
     assert client.get(reverse("orgs:people")).status_code == 403  # the auditor sees no personal data
+
+
+def test_the_ledger_page_counts_up_to_the_cap(personas: Personas, tree: Tree, settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The ledger is paged with a capped count (lib.paging): the whole ledger is 10 M events at province scale."""
+    settings.PAGE_SIZE = 3
+    monkeypatch.setattr(paging, "COUNT_CAP", 5)
+    _events(8)
+    body = _client(personas.auditor).get(reverse("audit:ledger")).content.decode()
+    assert "第 1 页，超过 5 条" in body and "page=2" in body
+    assert body.count("test.event") == 3
 
 
 @pytest.mark.parametrize("who", ["district_admin", "secretary_a", "member", "outsider"])
