@@ -77,17 +77,16 @@ def home(request: AuthedRequest) -> HttpResponse:
     _need(user, "grid.view")
     if Role.GRID_WORKER in roles_of(user) and not can(user, access.roles("case.handle"), None):
         return redirect("grid:mine")
-    qs = selectors.grids_for_user(user)
-    village = request.GET.get("village", "")
-    if village.isdigit():
-        qs = qs.filter(village_id=int(village))
+    # the area filter, not a drop-down of every village in scope (25k at province)
+    area = org_selectors.area_filter(user, params=request.GET, **AREA)
+    qs = area.apply(selectors.grids_for_user(user), "village")
     page = paginate(qs.order_by("code"), request.GET.get("page"), settings.PAGE_SIZE)  # capped count: 150k grids at province
     counts = selectors.open_counts_by_grid(list(page))
     context = {
         "page": page,
         "rows": [(g, counts.get(g.pk, 0)) for g in page],
-        "villages": selectors.villages_for_user(user),
-        "village": village,
+        "area": area,
+        "area_url": reverse("grid:area_filter"),
         "can_change": can(user, access.roles("grid.change"), None),
     }
     return render(request, "grid/home.html", context)

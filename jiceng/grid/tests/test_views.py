@@ -259,7 +259,7 @@ def test_list_and_stats_query_counts_do_not_grow_with_data(grids: Grids, persona
         services.case_transition(actor=personas.secretary_a, case=case, action="accept")
     after = {url: _count(client, url) for url in urls}
     assert before == after
-    assert after == {"/grid/cases/": 9, "/grid/stats/": 12, "/grid/": 7, "/grid/map/grids.geojson": 6, urls[4]: 12}
+    assert after == {"/grid/cases/": 9, "/grid/stats/": 12, "/grid/": 8, "/grid/map/grids.geojson": 6, urls[4]: 12}
 
 
 def test_the_case_list_by_town_keeps_its_query_count_over_many_pages(
@@ -277,6 +277,19 @@ def test_the_case_list_by_town_keeps_its_query_count_over_many_pages(
     assert _count(client, url) == small
     body = client.get(url).content.decode()
     assert "第 1 / 3 页，共 8 条" in body and "甲村的事件" not in body and 'name="town"' in body
+
+
+def test_the_grid_list_filters_by_area_not_by_a_list_of_every_village(
+    grids: Grids, personas: Personas, tree: Tree, monkeypatch: Any
+) -> None:
+    """The grid list takes the area filter of the other lists: many villages go through the town select."""
+    monkeypatch.setattr(org_selectors, "AREA_OPTIONS_LIMIT", 2)  # the district's three villages count as many
+    client = signed_in(personas.district_admin)
+    body = client.get("/grid/").content.decode()
+    assert 'name="town"' in body and grids.a1.name in body and grids.b1.name in body
+    body = client.get(f"/grid/?town={tree.town.pk}&village={grids.b1.village_id}").content.decode()
+    assert grids.b1.name in body and grids.a1.name not in body
+    assert "暂无网格" in client.get(f"/grid/?village={tree.community_c.pk + 999}").content.decode()  # not in scope: nothing
 
 
 def test_the_case_list_filters_overdue(grids: Grids, personas: Personas) -> None:
