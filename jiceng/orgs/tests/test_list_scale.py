@@ -67,6 +67,17 @@ def test_the_people_list_uses_the_capped_pager(personas: Personas, tree: Tree, s
     assert last.count("成员0") == 2 and "下一页" not in last
 
 
+def test_the_people_list_query_count_does_not_grow(personas: Personas, tree: Tree, django_assert_num_queries: Any) -> None:
+    client = _client(personas.district_admin)
+    _add_members(tree.branch_a, 3)
+    client.get(reverse("orgs:people"))  # warm the session
+    with django_assert_num_queries(5) as small:  # session, user, grants, page, capped count
+        client.get(reverse("orgs:people"))
+    _add_members(tree.branch_b, 40, name="另一")
+    with django_assert_num_queries(len(small.captured_queries)):
+        assert "另一" in client.get(reverse("orgs:people")).content.decode()
+
+
 def test_a_page_past_the_end_shows_the_last_page(personas: Personas, tree: Tree, settings: Any) -> None:
     settings.PAGE_SIZE = 4
     _add_members(tree.branch_a, 6)
