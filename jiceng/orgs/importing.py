@@ -13,20 +13,22 @@ ids of what it created or changed (as ranges), instead of one event per row.
 """
 
 import hashlib
+import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 from itertools import islice
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Lookup, Model
 from django.db.models.sql.compiler import SQLCompiler
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from pypinyin.phrases_dict import phrases_dict
 from pypinyin.pinyin_dict import pinyin_dict
@@ -57,6 +59,7 @@ from jiceng.orgs.models import PARTY_ORG_KINDS, STAGE_DATE_FIELD, STAGE_ORDER, G
 from jiceng.orgs.services import _check_post_role, check_stage_dates, member_names_sync, name_initials
 
 BATCH = 2000
+T = TypeVar("T")
 
 # ---- results -----------------------------------------------------------------------------------
 
@@ -81,6 +84,9 @@ class ImportRow:
     row: int
     values: dict[str, Any] = field(default_factory=dict)
     id_hashes: list[str] = field(default_factory=list)  # under every configured field key, newest first
+    phone_hashes: list[str] = field(default_factory=list)  # likewise
+    initials: str = ""
+    sealed: tuple[str, str] = ("", "")  # the ID number and the phone encrypted, when the import writes
     organization: Organization | None = None
     branch: Organization | None = None
     post_org: Organization | None = None
@@ -260,10 +266,29 @@ def _parse_batch(run: _Run, batch: list[tuple[int, dict[str, Any]]], errors: lis
             if first != number:
                 errors.append(RowError(number, HEADER["id_number"], _("与第 %(row)d 行的身份证号重复。") % {"row": first}))
         rows.append(row)
-    # The keyed hashes of the batch's ID numbers in one call (the key looked up once, not per row).
+    # The keyed hashes of the batch's ID numbers and phones in one call each (the keys looked up once, not per row).
     for row, hashes in zip(with_id, fieldcrypto.lookup_hashes_many([row.values["id_number"] for row in with_id]), strict=True):
         row.id_hashes = hashes
+    with_phone = [row for row in rows if row.values["phone"]]
+    for row, hashes in zip(with_phone, fieldcrypto.lookup_hashes_many([row.values["phone"] for row in with_phone]), strict=True):
+        row.phone_hashes = hashes
+    for row in rows:
+        row.initials = initials(row.values["name"])
     return rows
+
+
+def _seal_batch(rows: list[ImportRow]) -> None:
+    """Encrypt each row's ID number and phone ahead of writing, whether or not the person turns out to be new.
+
+    It runs in the reading thread (see _read_ahead), so the cost hides in the wait for PostgreSQL;
+    the ciphertexts of people already registered are simply not used.
+    """
+    with_id = [row for row in rows if row.values["id_number"]]
+    with_phone = [row for row in with_id if row.values["phone"]]
+    for row, sealed in zip(with_id, fieldcrypto.encrypt_many([row.values["id_number"] for row in with_id]), strict=True):
+        row.sealed = (sealed, "")
+    for row, sealed in zip(with_phone, fieldcrypto.encrypt_many([row.values["phone"] for row in with_phone]), strict=True):
+        row.sealed = (row.sealed[0], sealed)
 
 
 class AnyOf(Lookup):  # type: ignore[type-arg]
@@ -390,7 +415,7 @@ def _check_stages(row: ImportRow, fail: Any) -> None:
     row.member_dates = dates
 
 
-def _plan(row: ImportRow, open_posts: set[tuple[int, int, str]], counts: Counter[str], phone_hashes: dict[str, list[str]]) -> None:
+def _plan(row: ImportRow, open_posts: set[tuple[int, int, str]], counts: Counter[str]) -> None:
     """What writing this valid row will do; also what the preview counts."""
     v, person = row.values, row.person
     if person is None:
@@ -400,7 +425,7 @@ def _plan(row: ImportRow, open_posts: set[tuple[int, int, str]], counts: Counter
         # Blank optional cells keep what is recorded.
         wanted |= {key: v[key] for key in ("ethnicity", "education", "address") if v[key]}
         row.person_changes = {key: value for key, value in wanted.items() if getattr(person, key) != value}
-        row.phone_changed = bool(v["phone"]) and person.phone_hash not in phone_hashes[v["phone"]]
+        row.phone_changed = bool(v["phone"]) and person.phone_hash not in row.phone_hashes
         counts["people_updated" if row.person_changes or row.phone_changed else "people_unchanged"] += 1
     if row.branch is not None:
         member = row.member
@@ -426,25 +451,49 @@ def _check_batch(run: _Run, rows: list[ImportRow], errors: list[RowError], first
     bad = {e.row for e in errors[first_error:]}
     valid = [row for row in rows if row.row not in bad]
     open_posts = _open_posts(valid)
-    # The phones of registered people, hashed in one call to see which changed.
-    phones = sorted({row.values["phone"] for row in valid if row.person is not None and row.values["phone"]})
-    phone_hashes = dict(zip(phones, fieldcrypto.lookup_hashes_many(phones), strict=True))
     for row in valid:
-        _plan(row, open_posts, counts, phone_hashes)
+        _plan(row, open_posts, counts)
     return valid
 
 
-def _batches(items: Iterator[tuple[int, dict[str, Any]]]) -> Iterator[list[tuple[int, dict[str, Any]]]]:
+def _parsed_batches(run: _Run, data: bytes, file_name: str, *, seal: bool) -> Iterator[tuple[list[ImportRow], list[RowError]]]:
+    """The file's rows, parsed and cell-checked BATCH at a time, each batch with its own errors."""
+    items = read_rows(data, file_name)
     while batch := list(islice(items, BATCH)):
-        yield batch
+        errors: list[RowError] = []
+        rows = _parse_batch(run, batch, errors)
+        if seal:
+            _seal_batch(rows)
+        yield rows, errors
+
+
+def _read_ahead(items: Iterator[T]) -> Iterator[T]:
+    """items, each next one produced in a worker thread while the caller handles the current one.
+
+    Reading and cell-checking a batch is pure Python and never touches the database, while checking
+    and writing the previous batch mostly waits for PostgreSQL (psycopg releases the GIL while it
+    waits): overlapping the two hides most of that wait. The worker speaks the caller's language,
+    and an error it raises (a malformed file) reaches the caller at that item.
+    """
+    language = translation.get_language()
+
+    def produce() -> T | None:
+        with translation.override(language):
+            return next(items, None)
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-read") as worker:
+        pending = worker.submit(produce)
+        while (item := pending.result()) is not None:
+            pending = worker.submit(produce)
+            yield item
 
 
 def _run(run: _Run, data: bytes, file_name: str, *, write_valid_only: bool | None) -> Report:
-    """Read, check and (unless write_valid_only is None) write, batch by batch."""
+    """Read, check and (unless write_valid_only is None) write, batch by batch, reading one batch ahead."""
     report = Report()
-    for batch in _batches(read_rows(data, file_name)):
+    for rows, parse_errors in _read_ahead(_parsed_batches(run, data, file_name, seal=write_valid_only is not None)):
         first_error = len(report.errors)
-        rows = _parse_batch(run, batch, report.errors)
+        report.errors += parse_errors
         valid = _check_batch(run, rows, report.errors, first_error, report.counts)
         report.total += len(rows)
         report.valid += len(valid)
@@ -489,6 +538,9 @@ def initials(name: str) -> str:
     return "".join(letters)
 
 
+_SQL_TYPE = re.compile(r"\(.*\)")  # "varchar(50)" -> "varchar", a name psycopg's type registry knows
+
+
 def _insert(model: type[Model], fields: tuple[str, ...], rows: list[tuple[Any, ...]]) -> list[int]:
     """Insert rows (tuples in `fields` order, by attname) and return their ids, in order.
 
@@ -505,12 +557,17 @@ def _insert(model: type[Model], fields: tuple[str, ...], rows: list[tuple[Any, .
         objects = [model(**dict(zip(names, row + defaults, strict=True))) for row in rows]
         return [obj.pk for obj in model._default_manager.bulk_create(objects, batch_size=BATCH)]
     table = model._meta.db_table
-    by_attname = {f.attname: f.column for f in model._meta.concrete_fields}
-    columns = ", ".join(connection.ops.quote_name(by_attname[n]) for n in ("id", *names))
+    by_attname = {f.attname: f for f in model._meta.concrete_fields}
+    columns = [by_attname[n] for n in ("id", *names)]
+    quoted = ", ".join(connection.ops.quote_name(f.column) for f in columns)
+    # Binary COPY with the column types given once: psycopg then packs each value without looking
+    # up its dumper, ≈ 1 µs a row instead of ≈ 8 µs in text format (and PostgreSQL parses less).
+    types = [_SQL_TYPE.sub("", f.db_type(connection) or "") for f in columns]
     with connection.cursor() as cursor:
         cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, len(rows)])
         ids = [pk for (pk,) in cursor.fetchall()]
-        with cursor.cursor.copy(f"COPY {connection.ops.quote_name(table)} ({columns}) FROM STDIN") as copy:  # type: ignore[attr-defined]
+        with cursor.cursor.copy(f"COPY {connection.ops.quote_name(table)} ({quoted}) FROM STDIN (FORMAT BINARY)") as copy:  # type: ignore[attr-defined]
+            copy.set_types(types)
             for pk, row in zip(ids, rows, strict=True):
                 copy.write_row((pk, *row, *defaults))
     return ids
@@ -535,33 +592,28 @@ PERSON_FIELDS = (
 
 
 def _person_values(rows: list[ImportRow]) -> list[tuple[Any, ...]]:
-    """PERSON_FIELDS of each new person; ID numbers and phones encrypted and hashed for the whole batch at once."""
-    id_numbers = [row.values["id_number"] for row in rows]
-    phones = [row.values["phone"] for row in rows]
-    given = [phone for phone in phones if phone]
-    sealed_ids = fieldcrypto.encrypt_many(id_numbers)
-    phone_secrets = iter(zip(fieldcrypto.encrypt_many(given), fieldcrypto.lookup_hash_many(given), strict=True))
+    """PERSON_FIELDS of each new person, from the cells and what _parse_batch and _seal_batch computed."""
     mask_id, mask_phone = fieldcrypto.mask_id_number, fieldcrypto.mask_phone
     out = []
-    for row, id_number, sealed_id, phone in zip(rows, id_numbers, sealed_ids, phones, strict=True):
+    for row in rows:
         v = row.values
         assert row.organization is not None
-        sealed_phone, phone_hash = next(phone_secrets) if phone else ("", "")
+        phone = v["phone"]
         out.append(
             (
                 row.organization.pk,
                 v["name"],
-                initials(v["name"]),
+                row.initials,
                 v["gender"],
                 v["birth_date"],
                 v["ethnicity"] or "汉族",
                 v["education"],
                 v["address"],
-                sealed_id,
+                row.sealed[0],
                 row.id_hashes[0],
-                mask_id(id_number),
-                sealed_phone,
-                phone_hash,
+                mask_id(v["id_number"]),
+                row.sealed[1],
+                row.phone_hashes[0] if phone else "",
                 mask_phone(phone) if phone else "",
             )
         )
@@ -625,9 +677,16 @@ def _write_members(run: _Run, rows: list[ImportRow]) -> None:
         if row.member_action == "create":
             assert row.branch is not None
             dates = row.member_dates
-            name = row.values["name"]  # the person's name once this row is written
+            # The person's name once this row is written.
             new.append(
-                (row.person_id, row.branch.pk, row.values["stage"], *(dates[f] for f in STAGE_DATE_FIELD.values()), name, initials(name))
+                (
+                    row.person_id,
+                    row.branch.pk,
+                    row.values["stage"],
+                    *(dates[f] for f in STAGE_DATE_FIELD.values()),
+                    row.values["name"],
+                    row.initials,
+                )
             )
         elif row.member_action == "update":
             member = row.member

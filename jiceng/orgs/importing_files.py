@@ -241,8 +241,12 @@ def _xlsx_cells(rows: Iterator[list[Any]], skipped_columns: int) -> Iterator[lis
 
 
 def decode_text(data: bytes) -> str:
-    """UTF-8 (a BOM is dropped) or else GB18030; binary content is refused."""
-    if b"\x00" in data[:65536]:
+    """UTF-8 (a BOM is dropped) or else GB18030; binary content is refused.
+
+    Anywhere in the file, not only at its start: PostgreSQL stores no NUL in text, so one further
+    down would fail the import's COPY instead of getting this message (a memchr, ≈ 1 ms per 10 MB).
+    """
+    if b"\x00" in data:
         raise not_readable()
     if data.startswith(codecs.BOM_UTF8):
         data = data[len(codecs.BOM_UTF8) :]

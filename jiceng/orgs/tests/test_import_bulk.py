@@ -102,6 +102,15 @@ def test_a_malformed_csv_is_refused_with_a_chinese_message(client: Client, perso
     assert not list(Path(uploads._upload_dir()).iterdir())
 
 
+def test_a_nul_far_into_a_csv_file_is_refused_before_anything_is_written(personas: Personas) -> None:
+    rows = [person_row(name=f"王{i}", id_number=make_id(seq=f"{i % 100:02d}")) for i in range(1500)]
+    data = csv_bytes([*rows, person_row(name="王\x00五")])
+    assert data.index(b"\x00") > 65536
+    with pytest.raises(importing_files.ImportFileError, match="文件无法读取"):
+        importing.import_file(actor=personas.secretary_a, data=data, file_name="名单.csv", only_valid=False)
+    assert Person.objects.count() == 0 and Event.objects.count() == 0
+
+
 def test_the_upload_page_accepts_csv_and_lists_my_recent_jobs(client: Client, personas: Personas) -> None:
     ImportJob.objects.create(user=personas.secretary_a, token="t" * 43, file_name="大名单.csv", sha256="0" * 64, rows=5000)
     ImportJob.objects.create(user=personas.secretary_b, token="u" * 43, file_name="乙村名单.csv", sha256="0" * 64, rows=5000)
