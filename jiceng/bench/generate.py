@@ -39,6 +39,8 @@ STEPLEN = 4
 BENCH_USERNAME = "bench"
 # A district's own admin (one grant on the first district): the ordinary user of a province-sized database.
 BENCH_DISTRICT_USERNAME = "bench_district"
+# An audit administrator on the top node: the ledger page's user (see _auditor).
+BENCH_AUDITOR_USERNAME = "bench_auditor"
 BENCH_PASSWORD = "Bench-2026-scale"  # a synthetic account on a throw-away benchmark database
 
 
@@ -245,6 +247,14 @@ def _organizations(scale: Scale, report: Report) -> Tree:
 def _district_admin(tree: Tree) -> None:
     user = User.objects.create(username=BENCH_DISTRICT_USERNAME, display_name="基准测试（区）", password=make_password(BENCH_PASSWORD))
     RoleGrant.objects.create(user=user, organization_id=tree.first_district, role=Role.DISTRICT_ADMIN)
+
+
+def _auditor(tree: Tree) -> None:
+    """Only an auditor reads the ledger (audit.access). A user of its own rather than a second grant for
+    `bench`, which would change what every other page shows it (the grant switcher, the navigation);
+    on the top node as `bench`, so the page reads the whole ledger, as the root auditor's does."""
+    user = User.objects.create(username=BENCH_AUDITOR_USERNAME, display_name="基准测试（审计）", password=make_password(BENCH_PASSWORD))
+    RoleGrant.objects.bulk_create(RoleGrant(user=user, organization_id=pk, role=Role.AUDITOR) for pk in tree.roots)
 
 
 def _name(rng: random.Random) -> str:
@@ -532,6 +542,7 @@ def generate(scale_name: str, seed: int = 7, progress: Callable[[str], None] | N
     grants = [RoleGrant(user=user, organization_id=pk, role=Role.DISTRICT_ADMIN) for pk in tree.roots]
     step("grants", lambda: RoleGrant.objects.bulk_create(grants))
     step("district admin", lambda: _district_admin(tree))
+    step("auditor", lambda: _auditor(tree))
     step("people and members", lambda: _people_and_members(scale, tree, rng, report))
     grids = step("grids", lambda: _grids(scale, tree, report))
     step("cases", lambda: _cases(scale, grids, rng, report))

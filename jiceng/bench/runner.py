@@ -6,7 +6,8 @@ doing the same indexed query, so a ratio shows what is ours and not the machine'
 come from a separate in-process test client under CaptureQueriesContext.
 
 It reads whatever database DATABASE_URL names (filled once by `manage.py generate_scale`), never
-regenerates it, and writes only one session row for the `bench` user. `--only` picks endpoints (and
+regenerates it, and writes only one session row for each user it loads pages as (`bench`, and the
+generated auditor for the ledger page). `--only` picks endpoints (and
 the `ledger` and `import` sections) by key; `--out FILE` writes the Markdown block there instead of
 docs/performance.md.
 """
@@ -146,6 +147,7 @@ class Endpoint:
     name: str
     url: str
     baseline: str | None
+    user: str = ""  # who loads the page, when not the run's user
 
 
 @dataclass(frozen=True)
@@ -158,6 +160,7 @@ class Targets:
     decision_pk: int | None
     top: Any | None = None  # the city or province above the districts, when there is one
     town_bbox: str = ""  # west,south,east,north of the town's grids: one view of the public map
+    auditor: str = ""  # the generated audit administrator's username, when the database has one
 
 
 def endpoints(t: Targets) -> list[Endpoint]:
@@ -169,12 +172,18 @@ def endpoints(t: Targets) -> list[Endpoint]:
         # Pinyin initials: c finds the same members as 陈 (no other generated surname reads c), through
         # the (branch, name_initials) index instead of (branch, name).
         Endpoint("search-latin", "member search (initials)", "/orgs/members/?q=c", f"/_bench/members/{p}&q=c"),
+        Endpoint("people", "people list", "/orgs/people/", f"/_bench/people/{p}"),
         Endpoint("decisions", "decision list", "/decisions/", f"/_bench/decisions/{p}"),
         Endpoint("needs", "needs board", "/needs/queue/", f"/_bench/needs/{p}"),
         Endpoint("cases", "case list", "/grid/cases/", f"/_bench/cases/{p}"),
         # The map takes a town or village, not the district: the first town's grids.
         Endpoint("map", "grid map data (one town)", f"/grid/map/grids.geojson?org={t.town.pk}", f"/_bench/grids/?path={t.town.path}"),
+        Endpoint("grids", "grid list", "/grid/", f"/_bench/grid-list/{p}"),
     ]
+    if t.auditor:
+        # Only an audit administrator reads the ledger (三权分立), and `bench` keeps its one grant: the
+        # generated auditor on the top node loads it, whoever the run's user is.
+        out.append(Endpoint("ledger-page", "audit ledger (root auditor)", "/audit/", "/_bench/ledger/", t.auditor))
     if t.decision_pk is not None:
         out.append(Endpoint("decision", "decision detail", f"/decisions/{t.decision_pk}/", f"/_bench/decisions/{t.decision_pk}/"))
     if t.town_bbox:
@@ -196,6 +205,8 @@ def targets() -> Targets:
     """The first district, its first town and village, and the first decision under that district."""
     from django.db.models import Max, Min
 
+    from jiceng.accounts.models import User
+    from jiceng.bench.generate import BENCH_AUDITOR_USERNAME
     from jiceng.decisions.models import Decision
     from jiceng.grid.models import Grid
     from jiceng.orgs.models import Organization, OrgKind
@@ -212,7 +223,8 @@ def targets() -> Targets:
         w=Min("min_lng"), s=Min("min_lat"), e=Max("max_lng"), n=Max("max_lat")
     )
     bbox = ",".join(str(box[k]) for k in "wsen") if None not in box.values() else ""
-    return Targets(root, town, village, decision, top, bbox)
+    auditor = BENCH_AUDITOR_USERNAME if User.objects.filter(username=BENCH_AUDITOR_USERNAME).exists() else ""
+    return Targets(root, town, village, decision, top, bbox, auditor)
 
 
 def pick(all_endpoints: list[Endpoint], only: str) -> tuple[list[Endpoint], set[str]]:
@@ -317,12 +329,21 @@ def measure(chosen: list[Endpoint], user: Any, args: argparse.Namespace) -> tupl
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    cookie = _session_cookie(user)
-    # A page that fails still gets its row (with its HTTP status) rather than ending the run.
-    counter = Client(raise_request_exception=False)
-    counter.force_login(user)
+    from jiceng.accounts.models import User
 
-    def queries(url: str) -> int:
+    sessions: dict[str, tuple[str, Client]] = {}
+
+    def session(e: Endpoint) -> tuple[str, Client]:
+        """The cookie for the load and the in-process client for the count, one of each per user."""
+        who = User.objects.get(username=e.user) if e.user else user
+        if who.username not in sessions:
+            # A page that fails still gets its row (with its HTTP status) rather than ending the run.
+            counter = Client(raise_request_exception=False)
+            counter.force_login(who)
+            sessions[who.username] = (_session_cookie(who), counter)
+        return sessions[who.username]
+
+    def queries(counter: Client, url: str) -> int:
         # Warm first: the session row is renewed once a minute (jiceng/web/sessions.py), and minutes of
         # load separate one count from the next; the steady request is what is counted.
         counter.get(url)
@@ -337,9 +358,10 @@ def measure(chosen: list[Endpoint], user: Any, args: argparse.Namespace) -> tupl
     try:
         _wait_up(args.port, proc)
         for e in chosen:
+            cookie, counter = session(e)
             baseline = load(args.port, e.baseline, "", args.requests, args.clients) if e.baseline else None
             page = load(args.port, e.url, cookie, args.requests, args.clients)
-            rows.append(Row(e.name, e.url, page, baseline, queries(e.url)))
+            rows.append(Row(e.name, e.url, page, baseline, queries(counter, e.url)))
             print(f"{e.name}: p95 {page.p95_ms:.1f} ms, {page.per_second:.1f} req/s, HTTP {sorted(page.statuses)}", file=sys.stderr)
         rss = _peak_rss_mb(proc.pid)
     finally:

@@ -79,7 +79,8 @@ def home(request: AuthedRequest) -> HttpResponse:
         return redirect("grid:mine")
     # the area filter, not a drop-down of every village in scope (25k at province)
     area = org_selectors.area_filter(user, params=request.GET, **AREA)
-    qs = area.apply(selectors.grids_for_user(user), "village")
+    # the boundary (GeoJSON, often kilobytes) is for the map and the grid's page, not for this list
+    qs = area.apply(selectors.grids_for_user(user), "village").defer("boundary")
     page = paginate(qs.order_by("code"), request.GET.get("page"), settings.PAGE_SIZE)  # capped count: 150k grids at province
     counts = selectors.open_counts_by_grid(list(page))
     context = {

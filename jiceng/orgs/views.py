@@ -101,12 +101,17 @@ def org_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     return render(request, "orgs/org_detail.html", context)
 
 
+SECRET_COLUMNS = ("id_number_encrypted", "id_number_hash", "phone_encrypted", "phone_hash")
+
+
 @login_required
 @require_GET
 def people(request: AuthedRequest) -> HttpResponse:
     _require_any(request, "person.view")
     # a capped count, as the member list: a province admin's registry holds 4 M people
-    page = paginate(selectors.people_for_user(request.user, request.GET), request.GET.get("page"), settings.PAGE_SIZE)
+    # the list shows the masked ID numbers and phones, never their ciphertexts or keyed hashes
+    qs = selectors.people_for_user(request.user, request.GET).defer(*SECRET_COLUMNS)
+    page = paginate(qs, request.GET.get("page"), settings.PAGE_SIZE)
     template = "orgs/_partials/people_rows.html" if request.htmx else "orgs/people.html"
     return render(request, template, {"page": page, "q": request.GET.get("q", "")})
 

@@ -16,6 +16,7 @@ from jiceng.accounts.models import Role, RoleGrant, User
 from jiceng.audit.models import Event, LedgerHead
 from jiceng.audit.services import verify
 from jiceng.bench.generate import (
+    BENCH_AUDITOR_USERNAME,
     BENCH_DISTRICT_USERNAME,
     BENCH_USERNAME,
     GIVEN,
@@ -197,6 +198,8 @@ def test_a_province_scale_builds_province_cities_districts_and_one_grant(monkeyp
     grant = RoleGrant.objects.get(user=user)
     assert (grant.organization_id, grant.role) == (province.pk, Role.DISTRICT_ADMIN)
     assert allowed_paths(user, {Role.DISTRICT_ADMIN}) == [province.path]
+    auditor = RoleGrant.objects.get(user__username=BENCH_AUDITOR_USERNAME)  # the ledger page's user, beside `bench`
+    assert (auditor.organization_id, auditor.role) == (province.pk, Role.AUDITOR)
     # every generated record sits under the one granted path range
     assert not Member.objects.exclude(branch__path__startswith=province.path).exists()
     assert not Case.objects.exclude(village__path__startswith=province.path).exists()

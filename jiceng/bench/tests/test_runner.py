@@ -5,9 +5,11 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
-from jiceng.bench.generate import BENCH_USERNAME, generate
-from jiceng.bench.runner import endpoints, pick, targets, write_doc
+from jiceng.accounts.models import User
+from jiceng.bench.generate import BENCH_AUDITOR_USERNAME, BENCH_USERNAME, generate
+from jiceng.bench.runner import Endpoint, endpoints, pick, targets, write_doc
 from jiceng.decisions.models import Decision
+from jiceng.lib import paging
 from jiceng.orgs.selectors import members_for_user
 
 pytestmark = pytest.mark.django_db
@@ -19,29 +21,37 @@ def test_it_covers_details_dashboards_at_each_level_and_the_api() -> None:
     keys = {e.key for e in endpoints(t)}
     assert {"tree", "decision", "dashboard-district", "dashboard-town", "dashboard-village"} <= keys
     assert {"api-members", "api-cases", "api-needs", "api-decisions", "search", "search-latin"} <= keys
+    assert {"people", "grids", "ledger-page"} <= keys
     assert t.town.depth == 2 and t.town.path.startswith(t.root.path)
     assert t.village is not None and t.village.path.startswith(t.town.path)
     assert t.decision_pk is not None
     assert Decision.objects.get(pk=t.decision_pk).village.path.startswith(t.root.path)
 
 
-@pytest.mark.urls("jiceng.bench.urls")
-def test_every_page_and_baseline_answers_for_the_bench_user() -> None:
-    from jiceng.accounts.models import User
-
+def test_a_database_without_the_auditor_leaves_out_the_ledger_page() -> None:
+    """Databases generated before the auditor user: the run goes on without the page it cannot load."""
     generate("tiny")
+    User.objects.filter(username=BENCH_AUDITOR_USERNAME).delete()
+    assert "ledger-page" not in {e.key for e in endpoints(targets())}
+
+
+def _client_of(e: Endpoint) -> Client:
     client = Client()
-    client.force_login(User.objects.get(username=BENCH_USERNAME))
+    client.force_login(User.objects.get(username=e.user or BENCH_USERNAME))
+    return client
+
+
+@pytest.mark.urls("jiceng.bench.urls")
+def test_every_page_and_baseline_answers_for_its_user() -> None:
+    generate("tiny")
     for e in endpoints(targets()):
-        assert client.get(e.url).status_code == 200, e.url
+        assert _client_of(e).get(e.url).status_code == 200, e.url
         assert e.baseline is None or Client().get(e.baseline).status_code == 200, e.baseline
 
 
 @pytest.mark.urls("jiceng.bench.urls")
 def test_the_member_search_baselines_find_what_the_page_finds() -> None:
     """The bare baseline runs the page's query: 陈 on the name, c on the initials (the same members)."""
-    from jiceng.accounts.models import User
-
     generate("tiny")
     root = targets().root
     user = User.objects.get(username=BENCH_USERNAME)
@@ -53,6 +63,32 @@ def test_the_member_search_baselines_find_what_the_page_finds() -> None:
     assert Client().get("/_bench/members/", {"path": root.path, "q": "c"}).json() == (
         Client().get("/_bench/members/", {"path": root.path, "q": "陈"}).json()
     )
+
+
+@pytest.mark.urls("jiceng.bench.urls")
+@pytest.mark.parametrize(("cap", "capped"), [(paging.COUNT_CAP, False), (5, True)])
+def test_the_capped_list_baselines_return_the_pages_rows(monkeypatch: pytest.MonkeyPatch, cap: int, capped: bool) -> None:
+    """People, grids, the ledger: the baseline's rows, count and next page are the page's, under the cap and over it."""
+    monkeypatch.setattr(paging, "COUNT_CAP", cap)
+    generate("tiny")
+    chosen, _ = pick(endpoints(targets()), "people,grids,ledger-page")
+    assert len(chosen) == 3
+    for e in chosen:
+        assert e.baseline is not None
+        page = _client_of(e).get(e.url).context["page"]
+        body = Client().get(e.baseline).json()
+        assert [row[0] for row in body["rows"]] == [obj.pk for obj in page] != [], e.key
+        assert (body["count"], body["capped"], body["has_next"]) == (page.count, capped, page.has_next), e.key
+
+
+@pytest.mark.urls("jiceng.bench.urls")
+def test_the_grid_list_baseline_counts_the_open_cases_the_page_shows() -> None:
+    generate("tiny")
+    (e,), _ = pick(endpoints(targets()), "grids")
+    assert e.baseline is not None
+    shown = {grid.pk: n for grid, n in _client_of(e).get(e.url).context["rows"] if n}
+    body = Client().get(e.baseline).json()
+    assert {int(pk): n for pk, n in body["open"].items()} == shown != {}
 
 
 def test_only_picks_endpoints_and_sections() -> None:
