@@ -150,6 +150,16 @@ def test_a_large_import_writes_in_batches_with_one_event(personas: Personas, mon
     assert importing.id_ranges(ids) == event.changes["ids"]["people_created"]
 
 
+def test_a_malformed_row_far_into_the_file_stops_the_import_with_its_message(personas: Personas, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Batches are read one ahead in a worker thread: its error must reach the caller, and nothing stays written.
+    monkeypatch.setattr(importing, "BATCH", 3)
+    rows = [person_row(name=f"王{i}", id_number=make_id(seq=f"{i:02d}")) for i in range(10)]
+    data = csv_bytes(rows) + '"王五,男,1,2\n'.encode()
+    with pytest.raises(importing_files.ImportFileError, match="CSV 文件格式有误"):
+        importing.import_file(actor=personas.secretary_a, data=data, file_name="名单.csv", only_valid=False)
+    assert Person.objects.count() == 0 and Event.objects.count() == 0
+
+
 def test_all_or_nothing_rolls_back_batches_already_written(personas: Personas, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(importing, "BATCH", 2)
     rows = [person_row(name=f"王{i}", id_number=make_id(seq=f"{i:02d}")) for i in range(5)] + [person_row(name="")]
