@@ -13,6 +13,7 @@ docs/performance.md.
 """
 
 import argparse
+import hashlib
 import http.client
 import importlib
 import os
@@ -108,6 +109,23 @@ def _wait_up(port: int, proc: subprocess.Popen[bytes]) -> None:
         except OSError:
             time.sleep(0.2)
     raise RuntimeError("gunicorn did not answer on /healthz")
+
+
+def machine_reference() -> str:
+    """CPU seconds of two fixed workloads, so runs on different machines can be compared.
+
+    Each session's machine is a new one of the same size, and they are not equally fast: a page's
+    p95 only means something beside the same machine's reference (and its baseline).
+    """
+    started = time.process_time()
+    total = 0
+    for i in range(20_000_000):
+        total += i
+    python_s = time.process_time() - started
+    started = time.process_time()
+    hashlib.sha256(bytes(256 * 2**20)).digest()
+    sha_s = time.process_time() - started
+    return f"20 M Python additions {python_s:.2f} s CPU, SHA-256 of 256 MB {sha_s:.2f} s CPU"
 
 
 def markdown(title: str, rows: list[Row], extra: dict[str, str]) -> str:
@@ -290,20 +308,23 @@ def main(argv: list[str]) -> int:
     chosen, sections = pick(endpoints(targets()), args.only)
 
     rows: list[Row] = []
-    extra: dict[str, str] = {}
+    extra: dict[str, str] = {"machine reference, before": machine_reference()}
     if chosen:
         rows, rss = measure(chosen, user, args)
         extra["peak RSS of a gunicorn worker (VmHWM)"] = f"{rss:.0f} MB"
         extra["load"] = f"{args.requests} requests per endpoint, {args.clients} concurrent clients, {args.workers} gunicorn sync workers"
     if "ledger" in sections:
         extra = {**ledger_lines(), **extra}
-    text = markdown(label, rows, extra)
+    imported = ""
     if "import" in sections and (run_import := _optional("jiceng.bench.import_bench", "run")) is not None:
-        text += "\n" + str(run_import())
+        imported = "\n" + str(run_import())
         # The import is rolled back: its dead rows and cleared visibility map would slow the next run's
         # counts (the member baseline went 11 -> 125 ms), so clean up as autovacuum would, only sooner.
         with connection.cursor() as cursor:
             cursor.execute("VACUUM (ANALYZE) orgs_person, orgs_member")
+    # The machine's speed can change during a run (seen: 2.7x within an hour): measured again at the end.
+    extra["machine reference, after"] = machine_reference()
+    text = markdown(label, rows, extra) + imported
     print(text)
     if not args.no_doc:
         write_doc(label, text, args.out)
