@@ -1,10 +1,11 @@
 """Bulk import of people, party members and posts (人员、党员、职务批量导入).
 
-The file is read as a stream and handled in batches of BATCH rows: cell checks in plain Python,
-then per batch one query for the people already registered (by the keyed hash of the ID number),
-one for their member records and one for their open posts; organization codes are resolved once
-each. validate() only counts; import_file() does the same inside one transaction and writes each
-batch with bulk_create / bulk_update, so either the whole file goes in or nothing does (unless the
+The file is read as a stream and handled in batches of BATCH rows: cell checks in plain Python
+(in a worker thread, one batch ahead: _read_ahead), then per batch one query for the people
+already registered (by the keyed hash of the ID number), one for their member records and one for
+their open posts; organization codes are resolved once each. validate() only counts; import_file()
+does the same inside one transaction and writes each batch (binary COPY on PostgreSQL,
+bulk_create elsewhere; bulk_update for changes), so either the whole file goes in or nothing does (unless the
 user asked for the valid rows only). The ID number is the natural key: a known ID number updates
 that person, an open post is not opened twice, so importing the same file twice creates nothing new.
 
