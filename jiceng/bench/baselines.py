@@ -127,6 +127,12 @@ def decision(request: HttpRequest, pk: int) -> JsonResponse:
     return JsonResponse({"decision": row, "meetings": meetings})
 
 
+def empty(request: HttpRequest) -> JsonResponse:
+    """Nothing at all: the floor against which a logged-in page's fixed cost (session, user, grants,
+    middleware, the layout) is measured."""
+    return JsonResponse({})
+
+
 def counts(request: HttpRequest) -> JsonResponse:
     """A dashboard's floor: the scoped counts of members, cases, needs and decisions under one path."""
     p = _root_path(request)

@@ -185,6 +185,9 @@ class Targets:
 def endpoints(t: Targets) -> list[Endpoint]:
     p = f"?path={t.root.path}"
     out = [
+        # The fixed cost of any logged-in page: session, user and grants, the middleware and the layout
+        # around a few words of content (the page after a password change), against an empty response.
+        Endpoint("floor", "floor: logged-in layout, no content", "/password/done/", "/_bench/empty/"),
         Endpoint("tree", "organization tree", "/orgs/", "/_bench/tree/"),
         Endpoint("members", "member list", "/orgs/members/", f"/_bench/members/{p}"),
         Endpoint("search", "member search", "/orgs/members/?q=%E9%99%88", f"/_bench/members/{p}&q=%E9%99%88"),

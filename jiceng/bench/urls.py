@@ -16,5 +16,6 @@ urlpatterns = [
     path("_bench/ledger/", baselines.ledger),
     path("_bench/decisions/<int:pk>/", baselines.decision),
     path("_bench/counts/", baselines.counts),
+    path("_bench/empty/", baselines.empty),
     path("", include("jiceng.urls")),
 ]

@@ -21,7 +21,7 @@ def test_it_covers_details_dashboards_at_each_level_and_the_api() -> None:
     keys = {e.key for e in endpoints(t)}
     assert {"tree", "decision", "dashboard-district", "dashboard-town", "dashboard-village"} <= keys
     assert {"api-members", "api-cases", "api-needs", "api-decisions", "search", "search-latin"} <= keys
-    assert {"people", "grids", "ledger-page"} <= keys
+    assert {"people", "grids", "ledger-page", "floor"} <= keys
     assert t.town.depth == 2 and t.town.path.startswith(t.root.path)
     assert t.village is not None and t.village.path.startswith(t.town.path)
     assert t.decision_pk is not None
@@ -47,6 +47,15 @@ def test_every_page_and_baseline_answers_for_its_user() -> None:
     for e in endpoints(targets()):
         assert _client_of(e).get(e.url).status_code == 200, e.url
         assert e.baseline is None or Client().get(e.baseline).status_code == 200, e.baseline
+
+
+@pytest.mark.urls("jiceng.bench.urls")
+def test_the_floor_is_a_logged_in_page_with_the_layout_against_an_empty_answer() -> None:
+    generate("tiny")
+    floor = next(e for e in endpoints(targets()) if e.key == "floor")
+    page = _client_of(floor).get(floor.url)
+    assert page.status_code == 200 and b"<nav" in page.content  # the whole layout, not a bare fragment
+    assert Client().get(floor.baseline or "").json() == {}
 
 
 @pytest.mark.urls("jiceng.bench.urls")
