@@ -46,6 +46,8 @@ class Row:
     page: Load
     baseline: Load | None
     queries: int
+    cpu_ms: float = 0.0  # our CPU per request in one process (cpu_ms()), the page's
+    baseline_cpu_ms: float | None = None  # and its baseline's
 
 
 def _get(port: int, url: str, cookie: str) -> tuple[int, float]:
@@ -129,19 +131,35 @@ def machine_reference() -> str:
     return f"2 M Python dict entries {python_s:.2f} s CPU, SHA-256 of 256 MB {sha_s:.2f} s CPU"
 
 
+def cpu_ms(client: Any, url: str, requests: int) -> float:
+    """Our CPU per request, in this process through the test client (no HTTP, no other process).
+
+    Steadier than wall time on a shared machine, and without PostgreSQL's share: what a page costs
+    in Python against what its baseline costs, whatever the load.
+    """
+    client.get(url)
+    started = time.process_time()
+    for _ in range(requests):
+        client.get(url)
+    return (time.process_time() - started) / requests * 1000
+
+
 def markdown(title: str, rows: list[Row], extra: dict[str, str]) -> str:
     out = [
         f"### {title}",
         "",
-        "| endpoint | queries | median ms | p95 ms | req/s | baseline median ms | baseline p95 ms | baseline req/s | throughput vs baseline |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| endpoint | queries | median ms | p95 ms | req/s | baseline median ms | baseline p95 ms | baseline req/s"
+        " | throughput vs baseline | CPU ms, page / baseline |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         bad = "" if r.page.statuses == {200} else f" (HTTP {sorted(r.page.statuses)})"
         b = r.baseline
         base = f"{b.median_ms:.1f} | {b.p95_ms:.1f} | {b.per_second:.1f} | {r.page.per_second / b.per_second:.0%}" if b else "– | – | – | –"
+        cpu = f"{r.cpu_ms:.1f} / {r.baseline_cpu_ms:.1f}" if r.baseline_cpu_ms is not None else f"{r.cpu_ms:.1f} / –"
         out.append(
-            f"| {r.name} `{r.url}`{bad} | {r.queries} | {r.page.median_ms:.1f} | {r.page.p95_ms:.1f} | {r.page.per_second:.1f} | {base} |"
+            f"| {r.name} `{r.url}`{bad} | {r.queries} | {r.page.median_ms:.1f} | {r.page.p95_ms:.1f} | {r.page.per_second:.1f}"
+            f" | {base} | {cpu} |"
         )
     out.append("")
     out += [f"- {k}: {v}" for k, v in extra.items()]
@@ -281,6 +299,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--cpu-requests", type=int, default=50, help="requests per endpoint for the in-process CPU column")
     parser.add_argument("--label", default="", help="block name in the document (default: the database name)")
     parser.add_argument("--only", default="", help="comma-separated endpoint keys, and/or the sections ledger, import (default: all)")
     parser.add_argument("--out", type=Path, default=DOC, help="Markdown file whose block is rewritten (default: docs/performance.md)")
@@ -361,6 +380,7 @@ def measure(chosen: list[Endpoint], user: Any, args: argparse.Namespace) -> tupl
     from jiceng.accounts.models import User
 
     sessions: dict[str, tuple[str, Client]] = {}
+    anonymous = Client()
 
     def session(e: Endpoint) -> tuple[str, Client]:
         """The cookie for the load and the in-process client for the count, one of each per user."""
@@ -390,7 +410,10 @@ def measure(chosen: list[Endpoint], user: Any, args: argparse.Namespace) -> tupl
             cookie, counter = session(e)
             baseline = load(args.port, e.baseline, "", args.requests, args.clients) if e.baseline else None
             page = load(args.port, e.url, cookie, args.requests, args.clients)
-            rows.append(Row(e.name, e.url, page, baseline, queries(counter, e.url)))
+            row = Row(e.name, e.url, page, baseline, queries(counter, e.url), cpu_ms(counter, e.url, args.cpu_requests))
+            if e.baseline:
+                row.baseline_cpu_ms = cpu_ms(anonymous, e.baseline, args.cpu_requests)
+            rows.append(row)
             print(f"{e.name}: p95 {page.p95_ms:.1f} ms, {page.per_second:.1f} req/s, HTTP {sorted(page.statuses)}", file=sys.stderr)
         rss = _peak_rss_mb(proc.pid)
     finally:

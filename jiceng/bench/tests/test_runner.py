@@ -7,7 +7,7 @@ from django.test import Client
 
 from jiceng.accounts.models import User
 from jiceng.bench.generate import BENCH_AUDITOR_USERNAME, BENCH_USERNAME, generate
-from jiceng.bench.runner import Endpoint, endpoints, pick, targets, write_doc
+from jiceng.bench.runner import Endpoint, Load, Row, cpu_ms, endpoints, markdown, pick, targets, write_doc
 from jiceng.decisions.models import Decision
 from jiceng.lib import paging
 from jiceng.orgs.selectors import members_for_user
@@ -98,6 +98,17 @@ def test_the_grid_list_baseline_counts_the_open_cases_the_page_shows() -> None:
     shown = {grid.pk: n for grid, n in _client_of(e).get(e.url).context["rows"] if n}
     body = Client().get(e.baseline).json()
     assert {int(pk): n for pk, n in body["open"].items()} == shown != {}
+
+
+@pytest.mark.urls("jiceng.bench.urls")
+def test_the_table_gives_our_cpu_per_request_beside_the_baselines() -> None:
+    generate("tiny")
+    floor = next(e for e in endpoints(targets()) if e.key == "floor")
+    page_ms = cpu_ms(_client_of(floor), floor.url, 3)
+    assert page_ms > 0
+    row = Row(floor.name, floor.url, Load(1.0, 2.0, 3.0, {200}), Load(1.0, 1.0, 5.0, {200}), 3, page_ms, 0.5)
+    line = markdown("t", [row], {}).splitlines()[-2]
+    assert line.endswith(f"| 60% | {page_ms:.1f} / 0.5 |"), line
 
 
 def test_only_picks_endpoints_and_sections() -> None:
