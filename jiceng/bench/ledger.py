@@ -63,7 +63,7 @@ def _result(run: Callable[[], Verification]) -> Callable[[], tuple[int, bool]]:
     return call
 
 
-def _backend_cpu_seconds() -> float | None:
+def backend_cpu_seconds() -> float | None:
     """CPU time of this connection's PostgreSQL backend, when the server runs on this machine."""
     if connection.vendor != "postgresql":
         return None
@@ -79,10 +79,10 @@ def _backend_cpu_seconds() -> float | None:
 
 def cpu_per_event() -> str:
     """Python and PostgreSQL CPU per event of the single-process check: unlike wall time, barely moved by other load."""
-    backend, python = _backend_cpu_seconds(), time.process_time()
+    backend, python = backend_cpu_seconds(), time.process_time()
     result = verify_full()
     python = time.process_time() - python
-    backend_after = _backend_cpu_seconds()
+    backend_after = backend_cpu_seconds()
     if backend is None or backend_after is None or not result.checked:
         return f"Python {python / max(result.checked, 1) * 1e6:.1f} µs/event (PostgreSQL not on this machine)"
     pg = backend_after - backend
