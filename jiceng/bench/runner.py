@@ -152,25 +152,25 @@ def cpu_ms(client: Any, url: str, requests: int) -> float:
 
 
 def markdown(title: str, rows: list[Row], extra: dict[str, str]) -> str:
-    out = [
-        f"### {title}",
-        "",
-        "| endpoint | queries | median ms | p95 ms | req/s | baseline median ms | baseline p95 ms | baseline req/s"
-        " | throughput vs baseline | CPU ms, page / baseline |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    for r in rows:
-        bad = "" if r.page.statuses == {200} else f" (HTTP {sorted(r.page.statuses)})"
-        b = r.baseline
-        base = f"{b.median_ms:.1f} | {b.p95_ms:.1f} | {b.per_second:.1f} | {r.page.per_second / b.per_second:.0%}" if b else "– | – | – | –"
-        cpu = f"{r.cpu_ms:.1f} / {r.baseline_cpu_ms:.1f}" if r.baseline_cpu_ms is not None else f"{r.cpu_ms:.1f} / –"
-        out.append(
-            f"| {r.name} `{r.url}`{bad} | {r.queries} | {r.page.median_ms:.1f} | {r.page.p95_ms:.1f} | {r.page.per_second:.1f}"
-            f" | {base} | {cpu} |"
-        )
-    out.append("")
+    out = [f"### {title}", ""]
+    if rows:  # none when only the ledger or the import was asked for
+        out += [
+            "| endpoint | queries | median ms | p95 ms | req/s | baseline median ms | baseline p95 ms | baseline req/s"
+            " | throughput vs baseline | CPU ms, page / baseline |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+            *(_table_row(r) for r in rows),
+            "",
+        ]
     out += [f"- {k}: {v}" for k, v in extra.items()]
     return "\n".join(out) + "\n"
+
+
+def _table_row(r: Row) -> str:
+    bad = "" if r.page.statuses == {200} else f" (HTTP {sorted(r.page.statuses)})"
+    b = r.baseline
+    base = f"{b.median_ms:.1f} | {b.p95_ms:.1f} | {b.per_second:.1f} | {r.page.per_second / b.per_second:.0%}" if b else "– | – | – | –"
+    cpu = f"{r.cpu_ms:.1f} / {r.baseline_cpu_ms:.1f}" if r.baseline_cpu_ms is not None else f"{r.cpu_ms:.1f} / –"
+    return f"| {r.name} `{r.url}`{bad} | {r.queries} | {r.page.median_ms:.1f} | {r.page.p95_ms:.1f} | {r.page.per_second:.1f} | {base} | {cpu} |"
 
 
 def write_doc(label: str, text: str, doc_path: Path = DOC) -> None:

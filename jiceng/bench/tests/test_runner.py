@@ -111,6 +111,11 @@ def test_the_table_gives_our_cpu_per_request_beside_the_baselines() -> None:
     assert line.endswith(f"| 60% | {page_ms:.1f} / 0.5 |"), line
 
 
+def test_a_run_without_pages_has_no_empty_page_table() -> None:
+    text = markdown("import only", [], {"machine reference, before": "x"})
+    assert "| endpoint |" not in text and "- machine reference, before: x" in text
+
+
 def test_only_picks_endpoints_and_sections() -> None:
     generate("tiny")
     all_endpoints = endpoints(targets())
