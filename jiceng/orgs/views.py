@@ -19,7 +19,7 @@ from jiceng.lib.listing import choice_labels, pk_url
 from jiceng.lib.paging import paginate
 from jiceng.orgs import rules, selectors, services, views_edit
 from jiceng.orgs.access import roles
-from jiceng.orgs.models import GRASSROOTS_KINDS, PARTY_ORG_KINDS, Member, Organization, Post, Stage
+from jiceng.orgs.models import GRASSROOTS_KINDS, PARTY_ORG_KINDS, Gender, Member, Organization, Person, Post, Stage
 
 # The tree page lists the children of at most this many top organizations (see tree()).
 TREE_TOPS_WITH_CHILDREN = 20
@@ -113,7 +113,13 @@ def people(request: AuthedRequest) -> HttpResponse:
     qs = selectors.people_for_user(request.user, request.GET).defer(*SECRET_COLUMNS)
     page = paginate(qs, request.GET.get("page"), settings.PAGE_SIZE)
     template = "orgs/_partials/people_rows.html" if request.htmx else "orgs/people.html"
-    return render(request, template, {"page": page, "q": request.GET.get("q", "")})
+    return render(request, template, {"page": page, "rows": _people_rows(list(page)), "q": request.GET.get("q", "")})
+
+
+def _people_rows(people: list[Person]) -> list[dict[str, Any]]:
+    """Links and gender labels prepared once for the page (lib.listing), as _member_rows has them."""
+    person_url, genders = pk_url("orgs:person"), choice_labels(Gender)
+    return [{"person": p, "url": person_url(p.pk), "gender": genders.get(p.gender, p.gender)} for p in people]
 
 
 @login_required

@@ -279,6 +279,16 @@ def test_the_case_list_by_town_keeps_its_query_count_over_many_pages(
     assert "第 1 / 3 页，共 8 条" in body and "甲村的事件" not in body and 'name="town"' in body
 
 
+def test_the_grid_list_links_each_grid_and_names_its_kind(grids: Grids, personas: Personas) -> None:
+    """The rows' links and kind labels are prepared once for the page (views._grid_rows), the same as
+    {% url %} and get_kind_display gave them."""
+    grids.b1.kind = "dedicated"
+    grids.b1.save(update_fields=["kind"])
+    body = signed_in(personas.district_admin).get("/grid/").content.decode()
+    for grid, label in ((grids.a1, "综合网格"), (grids.b1, "专属网格")):
+        assert f'<a href="/grid/{grid.pk}/">{grid.name}</a> <small class="muted">{label}</small>' in body
+
+
 def test_the_grid_list_filters_by_area_not_by_a_list_of_every_village(
     grids: Grids, personas: Personas, tree: Tree, monkeypatch: Any
 ) -> None:

@@ -67,6 +67,15 @@ def test_the_people_list_uses_the_capped_pager(personas: Personas, tree: Tree, s
     assert last.count("成员0") == 2 and "下一页" not in last
 
 
+def test_the_people_list_links_each_person_and_names_the_gender(personas: Personas, tree: Tree) -> None:
+    """Links and gender labels are prepared once for the page (views._people_rows), as {% url %} and
+    get_gender_display gave them."""
+    _add_members(tree.branch_a, 1)
+    person = Person.objects.get(name="成员000")
+    body = _client(personas.district_admin).get(reverse("orgs:people")).content.decode()
+    assert f'<a href="{reverse("orgs:person", args=[person.pk])}">成员000</a></td><td>女</td>' in body
+
+
 def test_the_people_list_query_count_does_not_grow(personas: Personas, tree: Tree, django_assert_num_queries: Any) -> None:
     client = _client(personas.district_admin)
     _add_members(tree.branch_a, 3)
