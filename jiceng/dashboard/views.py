@@ -7,7 +7,6 @@ the page says it is being generated and reloads itself, an export goes back to t
 screen's JSON carries a pending flag.
 """
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -31,6 +30,7 @@ from jiceng.dashboard import exporting, indicators, rollups, tasks
 from jiceng.grid import selectors as grid_selectors
 from jiceng.grid.views import map_tile_url
 from jiceng.lib.http import AuthedRequest
+from jiceng.lib.listing import pk_url
 from jiceng.orgs.models import REGION_KINDS, Organization
 
 ROLES = indicators.ROLES
@@ -105,13 +105,7 @@ def _back_to_pending_page(request: AuthedRequest, pending: rollups.SnapshotPendi
 #
 # A `{% url %}` per drill-down link and a filter and a branch per cell were most of a page's time
 # (≈1,400 cells and ≈200 links on a district page of a city). The view reverses each URL pattern once,
-# formats ids into it, and hands the template plain strings (docs/indicators.md "Speed").
-
-_MARK = 987654321  # a pk no URL contains otherwise, replaced by each row's pk
-
-
-def _pk_url(name: str) -> Callable[[int], str]:
-    return reverse(name, args=[_MARK]).replace(str(_MARK), "{}").format
+# formats ids into it, and hands the template plain strings (docs/indicators.md "Speed"; lib.listing.pk_url).
 
 
 @dataclass
@@ -142,7 +136,7 @@ def _month_ends_only(table: indicators.Table) -> indicators.Table:
 
 def page_tables(board: indicators.Dashboard) -> list[PageTable]:
     query = f"?year={board.year}"
-    org_url = _pk_url("dashboard:org")
+    org_url = pk_url("dashboard:org")
     export_pattern = reverse("dashboard:export", args=[board.within.pk, "KEY"]) + query
 
     def export_url(key: str) -> str:
