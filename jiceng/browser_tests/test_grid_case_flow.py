@@ -139,3 +139,15 @@ def test_the_public_map_loads_the_grids_of_its_view(page: Page, live_server, gri
     page.evaluate("() => document.getElementById('report-map').leafletMap.fitBounds([[22.6, 113.0], [22.61, 113.01]])")
     expect(page.locator("#report-map-note")).to_be_hidden()
     expect(page.locator("#report-map path.leaflet-interactive, #report-map path")).not_to_have_count(0)
+
+
+def test_the_grid_list_links_each_grid_in_scope(live_server, page: Page, personas: Personas, grids: Grids) -> None:  # type: ignore[no-untyped-def]
+    """The list's rows (grid.views._grid_rows): kind label and a link to the grid's page; village B's grid is not listed."""
+    _login(page, live_server.url, "secretary_a")
+    page.goto(f"{live_server.url}/grid/")
+    row = page.locator("tbody tr", has=page.get_by_role("link", name=grids.a1.name))
+    expect(row).to_contain_text("综合网格")
+    expect(page.get_by_role("link", name=grids.b1.name)).to_have_count(0)
+    row.get_by_role("link", name=grids.a1.name).click()
+    expect(page).to_have_url(f"{live_server.url}/grid/{grids.a1.pk}/")
+    expect(page.get_by_role("heading", name=grids.a1.name)).to_be_visible()

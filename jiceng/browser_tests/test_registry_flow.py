@@ -110,3 +110,18 @@ def test_a_large_file_is_checked_in_the_background_and_the_page_follows(  # type
     page.get_by_role("button", name="仅导入有效行").click()
     expect(page.get_by_text("已导入 1 行")).to_be_visible()
     assert Person.objects.filter(name="王小明").exists() and not Person.objects.filter(name="错误行").exists()
+
+
+def test_the_people_list_links_each_person_in_scope(  # type: ignore[no-untyped-def]
+    live_server, page: Page, personas: Personas, person_a: Person, person_b: Person
+) -> None:
+    """The list's rows (orgs.views._people_rows): gender label, masked ID, a link to the person's page."""
+    log_in(page, live_server.url, "secretary_a")
+    page.goto(f"{live_server.url}/orgs/people/")
+    row = page.locator("#people-rows tbody tr", has=page.get_by_role("link", name="张三"))
+    expect(row).to_contain_text("男")
+    expect(row).to_contain_text("440703********1234")
+    expect(page.get_by_text("李四")).to_have_count(0)  # village B's person is not listed
+    row.get_by_role("link", name="张三").click()
+    expect(page).to_have_url(f"{live_server.url}/orgs/people/{person_a.pk}/")
+    expect(page.locator("#id-number")).to_have_text("440703********1234")
