@@ -1,5 +1,8 @@
 """The runner's endpoint list, --only, --out, and the bare baselines it compares against."""
 
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -7,7 +10,21 @@ from django.test import Client
 
 from jiceng.accounts.models import User
 from jiceng.bench.generate import BENCH_AUDITOR_USERNAME, BENCH_USERNAME, generate
-from jiceng.bench.runner import Endpoint, Load, Row, cpu_ms, endpoints, markdown, pick, targets, write_doc
+from jiceng.bench.runner import (
+    CpuClock,
+    Endpoint,
+    Load,
+    Row,
+    cpu_clock,
+    cpu_ms,
+    endpoints,
+    markdown,
+    pick,
+    stop_server,
+    targets,
+    withheld_cpu,
+    write_doc,
+)
 from jiceng.decisions.models import Decision
 from jiceng.lib import paging
 from jiceng.orgs.selectors import members_for_user
@@ -116,6 +133,21 @@ def test_a_run_without_pages_has_no_empty_page_table() -> None:
     assert "| endpoint |" not in text and "- machine reference, before: x" in text
 
 
+def test_the_cpu_clock_reads_the_machine_line_of_proc_stat() -> None:
+    stat = "cpu  100 5 50 800 10 0 5 30 7 0\ncpu0 50 2 25 400 5 0 2 15 3 0\n"
+    clock = cpu_clock(stat)
+    assert (clock.accounted, clock.steal) == (1000, 30)  # user..steal; guest is already in user
+    assert cpu_clock().accounted > 0  # and this machine's own
+
+
+def test_withheld_cpu_counts_steal_and_ticks_never_booked() -> None:
+    before = CpuClock(wall_s=0.0, accounted=0, steal=0)
+    # 10 s on 2 CPUs at 100 Hz should book 2,000 ticks: 1,300 were, 200 of them steal
+    assert withheld_cpu(before, CpuClock(10.0, 1300, 200), cpus=2, hz=100) == "steal 10%, never booked 35% of 2,000 CPU ticks"
+    assert withheld_cpu(before, CpuClock(10.0, 2010, 0), cpus=2, hz=100) == "steal 0%, never booked 0% of 2,000 CPU ticks"
+    assert withheld_cpu(before, before, cpus=2, hz=100) == "not measured"
+
+
 def test_only_picks_endpoints_and_sections() -> None:
     generate("tiny")
     all_endpoints = endpoints(targets())
@@ -133,3 +165,12 @@ def test_out_rewrites_only_its_own_block(tmp_path: Path) -> None:
     write_doc("a", "second\n", out)
     text = out.read_text()
     assert "second" in text and "first" not in text and "other" in text
+
+
+def test_a_server_that_ignores_terminate_is_killed_after_the_grace() -> None:
+    code = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('ready', flush=True); time.sleep(60)"
+    stubborn = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE)
+    assert stubborn.stdout is not None and stubborn.stdout.readline() == b"ready\n"  # its handler is in place
+    stop_server(stubborn, grace_s=0.5)
+    assert stubborn.returncode == -signal.SIGKILL
+    stubborn.stdout.close()
