@@ -156,7 +156,7 @@ def withheld_cpu(before: CpuClock, after: CpuClock, cpus: int | None = None, hz:
     """How much of the machine's CPU the host did not give it between two readings.
 
     On a shared virtual machine, time the hypervisor gives to others shows as steal, or not at all:
-    on the seventh session's machine a third of the ticks two CPUs should count in ten seconds were
+    on the seventh session's machine two thirds of the ticks two CPUs should count in ten seconds were
     never booked to any state. Both slow every figure of a run without showing in its own numbers.
     """
     expected = (after.wall_s - before.wall_s) * (cpus or os.cpu_count() or 1) * (hz or os.sysconf("SC_CLK_TCK"))
