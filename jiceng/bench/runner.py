@@ -159,9 +159,10 @@ def withheld_cpu(before: CpuClock, after: CpuClock, cpus: int | None = None, hz:
     on the seventh session's machine two thirds of the ticks two CPUs should count in ten seconds were
     never booked to any state. Both slow every figure of a run without showing in its own numbers.
     """
-    expected = (after.wall_s - before.wall_s) * (cpus or os.cpu_count() or 1) * (hz or os.sysconf("SC_CLK_TCK"))
-    if expected <= 0:
+    elapsed_s = after.wall_s - before.wall_s
+    if elapsed_s < 1:  # ticks come 100 a second: a shorter span would give a share of nothing
         return "not measured"
+    expected = elapsed_s * (cpus or os.cpu_count() or 1) * (hz or os.sysconf("SC_CLK_TCK"))
     steal = (after.steal - before.steal) / expected
     unbooked = max(0.0, 1 - (after.accounted - before.accounted) / expected)
     return f"steal {steal:.0%}, never booked {unbooked:.0%} of {expected:,.0f} CPU ticks"

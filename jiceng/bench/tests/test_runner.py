@@ -146,6 +146,7 @@ def test_withheld_cpu_counts_steal_and_ticks_never_booked() -> None:
     assert withheld_cpu(before, CpuClock(10.0, 1300, 200), cpus=2, hz=100) == "steal 10%, never booked 35% of 2,000 CPU ticks"
     assert withheld_cpu(before, CpuClock(10.0, 2010, 0), cpus=2, hz=100) == "steal 0%, never booked 0% of 2,000 CPU ticks"
     assert withheld_cpu(before, before, cpus=2, hz=100) == "not measured"
+    assert withheld_cpu(before, CpuClock(0.001, 0, 0), cpus=2, hz=100) == "not measured"  # not "100% of 0 ticks"
 
 
 def test_only_picks_endpoints_and_sections() -> None:
