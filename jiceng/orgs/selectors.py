@@ -11,7 +11,6 @@ from django.utils.translation import gettext_lazy as _
 from jiceng.accounts.access import allowed_paths, get_for_user, scope
 from jiceng.accounts.models import User
 from jiceng.lib import fieldcrypto
-from jiceng.lib.paging import capped_count
 from jiceng.lib.validators import normalize_id_number
 from jiceng.orgs.access import roles
 from jiceng.orgs.models import GRASSROOTS_KINDS, Member, Organization, OrgKind, Person, Post, PostRole, Stage
@@ -250,23 +249,31 @@ def _areas(user: User, action_roles: Collection[str], kinds: Collection[str], ac
     return scope(qs.filter(is_active=True) if active_only else qs, user, action_roles, "path")
 
 
-def _top_level(user: User, action_roles: Collection[str], active_only: bool) -> int:
+def _top_level(user: User, action_roles: Collection[str], active_only: bool) -> tuple[int, list[Organization] | None]:
     """Index in _LEVELS of the first select: villages if few, else towns if few, else districts when
     the scope lies within one city (a city's or district admin's), else cities: a province's 122
-    districts are chosen city by city (city → district → town → village), never in one long select."""
-    # Villages are counted only up to the limit: a province has 26k of them, and counting them all
+    districts are chosen city by city (city → district → town → village), never in one long select.
+    When the villages are few they come back too: they are the first select's options."""
+    # Villages are read only up to the limit: a province has 26k of them, and counting them all
     # took 12-24 ms per page; the levels above are few (1,800 rows at province) and counted exactly.
-    if capped_count(_areas(user, action_roles, GRASSROOTS_KINDS, active_only), AREA_OPTIONS_LIMIT) <= AREA_OPTIONS_LIMIT:
-        return 3
+    villages = _options(_areas(user, action_roles, GRASSROOTS_KINDS, active_only), AREA_OPTIONS_LIMIT + 1)
+    if len(villages) <= AREA_OPTIONS_LIMIT:
+        return 3, villages
     rows = list(_areas(user, action_roles, _ABOVE_VILLAGE_KINDS, active_only).values("kind").annotate(n=Count("*")).order_by())
     counts = {name: sum(r["n"] for r in rows if r["kind"] in group) for name, group in _LEVELS}
     if not counts["town"]:
-        return 3
+        return 3, None
     if counts["town"] <= AREA_OPTIONS_LIMIT or not counts["district"]:
-        return 2
+        return 2, None
     if counts["city"] <= 1:
-        return 1
-    return 0
+        return 1, None
+    return 0, None
+
+
+def _options(qs: QuerySet[Organization], limit: int | None = None) -> list[Organization]:
+    # up to 200 options per select: only the columns the filter reads
+    options = qs.order_by("path").only("pk", "name", "path", "depth", "kind")
+    return list(options if limit is None else options[:limit])
 
 
 def _deepest_choice(
@@ -293,20 +300,22 @@ def area_filter(
     user: User, action_roles: Collection[str], params: Mapping[str, str], village_param: str = "village", active_only: bool = False
 ) -> AreaFilter:
     """The area filter for this user and action in at most seven small queries whatever the scope:
-    the level counts (one when the villages are few, else two), the chosen areas, and one list of
-    options per shown level."""
-    top = _top_level(user, action_roles, active_only)
+    the villages up to the limit (the options when they are few) and the counts of the levels above
+    when they are many, the chosen areas, and one list of options per shown level below the first."""
+    top, villages = _top_level(user, action_roles, active_only)
     deepest, invalid = _deepest_choice(user, action_roles, params, village_param, active_only)
     levels: list[AreaLevel] = []
     parent: Organization | None = None
     for name, kinds in _LEVELS[top:]:
         if levels and parent is None:
             break  # nothing chosen above: the lower select would be empty
-        options = _areas(user, action_roles, kinds, active_only)
-        if parent is not None:
-            options = options.filter(path__startswith=parent.path, depth=parent.depth + 1)
-        # up to 200 options per select: only the columns the filter reads
-        option_list = list(options.order_by("path").only("pk", "name", "path", "depth", "kind"))
+        if villages is not None:  # the first and only select, read already
+            option_list = villages
+        else:
+            options = _areas(user, action_roles, kinds, active_only)
+            if parent is not None:
+                options = options.filter(path__startswith=parent.path, depth=parent.depth + 1)
+            option_list = _options(options)
         chosen = next((o for o in option_list if deepest is not None and deepest.path.startswith(o.path)), None)
         levels.append(AreaLevel(name, village_param if name == "village" else name, option_list, chosen))
         parent = chosen

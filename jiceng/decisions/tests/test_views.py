@@ -196,8 +196,8 @@ def test_the_list_query_count_does_not_grow_with_rows(
     _bulk(tree.village_a, personas.secretary_a, village.funds, 3)
     url = reverse("decisions:list")
     client.get(url)  # warm the session
-    # session, user, grants, area levels, area options, villages in scope, page, capped count
-    with django_assert_num_queries(8) as small:
+    # session, user, grants, the area's villages (its options), villages in scope, page, capped count
+    with django_assert_num_queries(7) as small:
         assert client.get(url).content.decode().count("事项0") == 3
     _bulk(tree.village_b, personas.secretary_b, village.funds, 27)
     with django_assert_num_queries(len(small.captured_queries)):
@@ -213,7 +213,7 @@ def test_the_list_by_town_pages_with_a_constant_query_count(
     _bulk(tree.village_a, personas.secretary_a, village.funds, 6)
     url = reverse("decisions:list") + f"?town={tree.town.pk}&page=2"
     client.get(url)  # warm the session
-    # more villages than the limit: the area levels take two queries (orgs.selectors._top_level)
+    # more villages than the limit: the villages up to it, then the counts of the levels above (orgs.selectors._top_level)
     with django_assert_num_queries(11) as small:
         client.get(url)
     _bulk(tree.village_b, personas.secretary_b, village.funds, 30)
