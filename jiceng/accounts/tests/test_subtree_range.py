@@ -21,12 +21,13 @@ def test_next_path(path: str, after: str | None) -> None:
 
 
 def test_range_and_prefix_select_the_same_rows() -> None:
-    root = Organization.add_root(name="区", code="R1", kind=OrgKind.DISTRICT)
-    towns = [root.add_child(name=f"镇{i}", code=f"T{i}", kind=OrgKind.TOWN) for i in range(12)]
+    orgs = Organization.objects
+    root = orgs.add_root(create_kwargs={"name": "区", "code": "R1", "kind": OrgKind.DISTRICT})
+    towns = [orgs.add_child(root, create_kwargs={"name": f"镇{i}", "code": f"T{i}", "kind": OrgKind.TOWN}) for i in range(12)]
     for town in towns:
         for j in range(3):
-            town.add_child(name=f"{town.name}村{j}", code=f"{town.code}V{j}", kind=OrgKind.VILLAGE)
-    Organization.add_root(name="另一区", code="R2", kind=OrgKind.DISTRICT)
+            orgs.add_child(town, create_kwargs={"name": f"{town.name}村{j}", "code": f"{town.code}V{j}", "kind": OrgKind.VILLAGE})
+    orgs.add_root(create_kwargs={"name": "另一区", "code": "R2", "kind": OrgKind.DISTRICT})
     for org in Organization.objects.all():
         by_range = set(Organization.objects.filter(subtree("path", org.path)).values_list("pk", flat=True))
         by_prefix = set(Organization.objects.filter(path__startswith=org.path).values_list("pk", flat=True))
