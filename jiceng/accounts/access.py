@@ -9,10 +9,11 @@ the roles of an action here. Users with several grants may pick one in the works
 from collections.abc import Collection
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from django.db.models import Model, Q, QuerySet
+from django.db.models import F, Model, Q, QuerySet
 from django.http import Http404
 
 from jiceng.accounts.models import Role, RoleGrant, User
+from jiceng.lib.lookups import AnyOf
 
 if TYPE_CHECKING:
     from jiceng.orgs.models import Organization
@@ -108,7 +109,7 @@ def scope_by_village(qs: QuerySet[M], user: User, roles: Roles, village_field: s
     ids = _village_ids(user, allowed_paths(user, roles))
     if ids is None:
         return scope(qs, user, roles, f"{village_field}__path")
-    return qs.filter(**{f"{village_field}_id__in": ids})
+    return qs.filter(AnyOf(F(f"{village_field}_id"), ids))
 
 
 def _village_ids(user: User, paths: list[str]) -> list[int] | None:
