@@ -43,8 +43,9 @@ pytest: setup
 test: lint typecheck migrations-check pytest
 
 # Needs DATABASE_URL pointing at a PostgreSQL database filled by `manage.py generate_scale` (docs/performance.md).
+# BENCH_ARGS passes the runner's options, e.g. make bench BENCH_ARGS="--only floor,decisions --no-doc".
 bench: setup
-	$(BIN)/python -m jiceng.bench
+	$(BIN)/python -m jiceng.bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules staticfiles
