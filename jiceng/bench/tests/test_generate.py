@@ -111,6 +111,14 @@ def test_it_encrypts_personal_data_readably() -> None:
     assert Person.objects.values("id_number_hash").distinct().count() == TINY.members
 
 
+def test_cases_and_needs_are_written_in_the_order_they_came() -> None:
+    generate("tiny", seed=1)
+    reported = list(Case.objects.order_by("pk").values_list("reported_at", flat=True))
+    submitted = list(Need.objects.order_by("pk").values_list("submitted_at", flat=True))
+    assert reported == sorted(reported) and submitted == sorted(submitted)
+    assert len(set(reported)) == len(reported)  # spread over the span, not piled on one moment
+
+
 def test_it_is_deterministic_by_seed() -> None:
     first = _fingerprint(7)
     assert first == _fingerprint(7)
